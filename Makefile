@@ -1,0 +1,33 @@
+# stancelab: `make train` runs the main job, `make test` runs the fast test suite. Both set up .venv first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stancelab-installed
+CONFIG ?= configs/default.yaml
+
+.PHONY: setup data train test test-slow lint clean
+
+setup: $(STAMP)
+
+# torch first, pinned: pip takes the CPU build from this machine's disk instead of a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+data: setup
+	$(BIN)/python -m stancelab.corpus prepare
+
+train: data
+	$(BIN)/python -m stancelab.train --config $(CONFIG) --overwrite
+
+test: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest -m "not slow" -q
+
+test-slow: setup
+	$(BIN)/python -m pytest -m slow -q
+
+clean:
+	rm -rf runs data/processed

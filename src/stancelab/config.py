@@ -1,0 +1,232 @@
+"""Run configuration: YAML -> dict -> validated dataclasses, with ``section.key=value`` overrides.
+
+    >>> cfg = load_config("configs/default.yaml", ["train.epochs=2", "model.max_length=96"])  # doctest: +SKIP
+    >>> cfg.train.epochs
+    2
+
+An unknown section or key is rejected by name, with the valid keys listed. The resolved config is
+saved as ``config.yaml`` in every run directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stancelab.io import InputError, atomic_write_text, read_text
+from stancelab.schema import DEFAULT_LABELS
+
+
+class ConfigError(InputError):
+    """A config file or override that does not fit the schema."""
+
+
+@dataclass
+class DataConfig:
+    train: str = "data/processed/train.jsonl"  # labelled training examples (JSONL)
+    dev: str = "data/processed/dev.jsonl"  # labelled development examples, used for early stopping
+    test: str = "data/processed/test.jsonl"  # labelled test examples, evaluated once at the end
+    labels: list[str] = field(default_factory=lambda: list(DEFAULT_LABELS))  # label set, in model order
+
+
+@dataclass
+class ModelConfig:
+    name_or_path: str = "all-MiniLM-L6-v2"  # the bundled encoder, a local folder, or a hub id
+    # How an example becomes model input: segment A and (optional) segment B, as format strings over
+    # {speaker}, {speaker_affiliation}, {target} and {text}. An empty template_b gives one sequence.
+    template_a: str = "{speaker} | {target}"
+    template_b: str = "{text}"
+    max_length: int = 160  # tokens; longer inputs are truncated from the text segment
+    dropout: float = 0.1  # hidden and attention dropout of the encoder
+
+
+@dataclass
+class TrainConfig:
+    output_dir: str = "runs"  # parent folder of run directories
+    run_name: str = "default"  # the run directory is <output_dir>/<run_name>
+    seed: int = 13  # one seed for data order, classifier init and dropout
+    epochs: float = 8.0
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1  # fraction of steps spent warming up the learning rate
+    scheduler: str = "linear"  # any transformers scheduler name: linear, cosine, constant_with_warmup, ...
+    gradient_accumulation_steps: int = 1
+    class_weights: str | list[float] = "none"  # "none", "balanced", or one weight per label
+    early_stopping_patience: int = 3  # epochs without dev macro-F1 gain before stopping; 0 disables
+    max_steps: int = -1  # if > 0, stop after this many optimiser steps (for smoke tests)
+    num_threads: int = 0  # torch CPU threads; 0 keeps torch's default
+    save_total_limit: int = 2  # checkpoints kept for resuming
+
+
+@dataclass
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+
+
+def load_config(path: str | os.PathLike | None = None, overrides: list[str] | None = None) -> Config:
+    """Load a YAML config (or the defaults when ``path`` is None) and apply ``section.key=value`` overrides."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        raw = _read_yaml(path)
+    for item in overrides or []:
+        _apply_override(raw, item)
+    where = str(path) if path is not None else "config"
+    return config_from_dict(raw, where=where)
+
+
+def _read_yaml(path: str | os.PathLike) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(read_text(path))
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: expected valid YAML, found a syntax error: {err}") from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"{path}: expected a mapping of sections ({', '.join(SECTIONS)}), found {type(raw).__name__}."
+        )
+    return raw
+
+
+def _apply_override(raw: dict[str, Any], item: str) -> None:
+    key, sep, value = item.partition("=")
+    section, dot, name = key.partition(".")
+    if not sep or not dot or not name:
+        raise ConfigError(
+            f"override {item!r}: expected section.key=value (e.g. train.epochs=3), found no '=' or no section."
+        )
+    raw.setdefault(section, {})
+    if not isinstance(raw[section], dict):
+        raise ConfigError(f"override {item!r}: section {section!r} is not a mapping in the config file.")
+    raw[section][name] = _Raw(value)
+
+
+class _Raw(str):
+    """An override value as typed on the command line; parsed as YAML unless the key wants the string."""
+
+
+def config_from_dict(raw: dict[str, Any], *, where: str = "config") -> Config:
+    """Build a Config from nested dicts, rejecting unknown sections/keys and values of the wrong type."""
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown section {unknown[0]!r}; valid sections are {', '.join(SECTIONS)}. Check the spelling."
+        )
+    parts = {}
+    for section, cls in SECTIONS.items():
+        values = raw.get(section) or {}
+        if not isinstance(values, dict):
+            raise ConfigError(f"{where}: section {section!r} must be a mapping, found {type(values).__name__}.")
+        parts[section] = _build_section(cls, section, values, where)
+    config = Config(**parts)
+    _check_values(config, where)
+    return config
+
+
+def _build_section(cls: type, section: str, values: dict[str, Any], where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    valid = [f.name for f in dataclasses.fields(cls)]
+    kwargs = {}
+    for key, value in values.items():
+        if key not in valid:
+            raise ConfigError(
+                f"{where}: unknown key '{section}.{key}'; valid keys in '{section}' are: {', '.join(valid)}."
+            )
+        kwargs[key] = _coerce(value, hints[key], f"{section}.{key}", where)
+    return cls(**kwargs)
+
+
+def _coerce(value: Any, hint: Any, key: str, where: str) -> Any:
+    """Check ``value`` against a simple type hint; ints are accepted where floats are expected."""
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    if isinstance(value, _Raw):
+        try:
+            return _coerce(yaml.safe_load(value) if value.strip() else "", hint, key, where)
+        except (ConfigError, yaml.YAMLError):
+            if str not in options:
+                raise
+            return str(value)  # e.g. a template "{speaker}" that YAML would read as a mapping
+    for option in options:
+        origin = typing.get_origin(option) or option
+        if origin is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if origin is float and isinstance(value, str) and _is_number(value):
+            return float(value)  # YAML 1.1 reads "1e-3" (no dot) as a string
+        if origin is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if origin in (str, bool) and isinstance(value, origin):
+            return value
+        if origin is list and isinstance(value, list):
+            return list(value)
+    names = " or ".join(getattr(typing.get_origin(o) or o, "__name__", str(o)) for o in options)
+    raise ConfigError(f"{where}: '{key}' must be {names}, found {type(value).__name__} {value!r}.")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_values(config: Config, where: str) -> None:
+    labels = config.data.labels
+    if len(labels) < 2 or len(set(labels)) != len(labels) or not all(isinstance(x, str) for x in labels):
+        raise ConfigError(f"{where}: 'data.labels' must list at least two distinct label names, found {labels!r}.")
+    weights = config.train.class_weights
+    if isinstance(weights, str) and weights not in ("none", "balanced"):
+        raise ConfigError(
+            f"{where}: 'train.class_weights' must be 'none', 'balanced' or a list of {len(labels)} numbers, "
+            f"found {weights!r}."
+        )
+    if isinstance(weights, list) and len(weights) != len(labels):
+        raise ConfigError(
+            f"{where}: 'train.class_weights' has {len(weights)} weights for {len(labels)} labels ({', '.join(labels)})."
+        )
+    for name in ("template_a", "template_b"):
+        _check_template(getattr(config.model, name), f"model.{name}", where)
+    positive = {
+        "train.batch_size": config.train.batch_size,
+        "model.max_length": config.model.max_length,
+        "train.learning_rate": config.train.learning_rate,
+        "train.epochs": config.train.epochs,
+    }
+    for key, value in positive.items():
+        if value <= 0:
+            raise ConfigError(f"{where}: '{key}' must be > 0, found {value}.")
+
+
+TEMPLATE_FIELDS = ("speaker", "speaker_affiliation", "target", "text")
+
+
+def _check_template(template: str, key: str, where: str) -> None:
+    try:
+        template.format(**{name: "" for name in TEMPLATE_FIELDS})
+    except (KeyError, IndexError, ValueError) as err:
+        raise ConfigError(
+            f"{where}: '{key}' = {template!r} uses an unknown or malformed field ({err}); "
+            f"available fields are {{{'}, {'.join(TEMPLATE_FIELDS)}}}."
+        ) from None
+
+
+def save_config(config: Config, path: str | os.PathLike) -> Path:
+    """Write the resolved config as YAML (atomically)."""
+    return atomic_write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))

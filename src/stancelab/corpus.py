@@ -1,0 +1,189 @@
+"""The hand-labelled corpus: assemble, split by article, check, and prepare train/dev/test files.
+
+    python -m stancelab.corpus prepare            # data/gold -> data/processed/{train,dev,test}.jsonl
+    python -m stancelab.corpus check              # schema, offsets, leakage, duplicates, balance
+    python -m stancelab.corpus assemble           # curation: data/gold/parts/*.jsonl -> stance.jsonl
+    python -m stancelab.corpus split              # curation: (re)draw the article-level split
+
+``stance.jsonl`` and ``splits.json`` are committed and fixed; ``prepare`` only partitions them, so
+every run trains and tests on exactly the same examples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from stancelab.io import InputError, atomic_write_json, read_jsonl_objects, read_text
+from stancelab.schema import Example, example_from_dict, read_examples, write_examples
+
+GOLD = Path("data/gold/stance.jsonl")
+SPLITS = Path("data/gold/splits.json")
+RAW = Path("data/raw")
+PROCESSED = Path("data/processed")
+SPLIT_NAMES = ("train", "dev", "test")
+
+
+def load_articles(raw_dir: Path = RAW) -> dict[str, str]:
+    """Article id (file stem) -> text for every ``.txt`` in ``raw_dir``."""
+    return {path.stem: read_text(path) for path in sorted(Path(raw_dir).glob("*.txt"))}
+
+
+def assemble(parts: list[Path], articles: dict[str, str]) -> list[Example]:
+    """Turn labeller part files (no ids or offsets) into examples with ids and verified offsets."""
+    examples, counters = [], Counter()
+    for part in parts:
+        for lineno, row in read_jsonl_objects(part):
+            where = f"{part}:{lineno}"
+            article = articles.get(row.get("article_id", ""))
+            if article is None:
+                raise InputError(f"{where}: article {row.get('article_id')!r} not found in {RAW}/.")
+            start = article.find(row.get("text", "\0"))
+            if start < 0:
+                raise InputError(f"{where}: 'text' is not a verbatim substring of article {row['article_id']}.")
+            counters[row["article_id"]] += 1
+            row = {
+                "id": f"{row['article_id']}-{counters[row['article_id']]:03d}",
+                **row,
+                "start": start,
+                "end": start + len(row["text"]),
+            }
+            examples.append(example_from_dict(row, require_label=True, where=where))
+    return examples
+
+
+def draw_splits(
+    examples: list[Example], seed: int = 2015, test_share: float = 0.25, dev_share: float = 0.15
+) -> dict[str, str]:
+    """Article -> split, stratified by domain: within each domain, shuffled articles are dealt out."""
+    by_domain: dict[str, list[str]] = defaultdict(list)
+    for ex in examples:
+        if ex.article_id not in by_domain[ex.domain or ""]:
+            by_domain[ex.domain or ""].append(ex.article_id)
+    rng = random.Random(seed)
+    assignment = {}
+    for domain in sorted(by_domain):
+        ids = sorted(by_domain[domain])
+        rng.shuffle(ids)
+        n_test = max(1, round(len(ids) * test_share))
+        n_dev = max(1, round(len(ids) * dev_share)) if len(ids) > 2 else 0
+        for i, article_id in enumerate(ids):
+            assignment[article_id] = "test" if i < n_test else "dev" if i < n_test + n_dev else "train"
+    return assignment
+
+
+def partition(examples: list[Example], splits: dict[str, str]) -> dict[str, list[Example]]:
+    """Examples per split; every article must have a split."""
+    missing = sorted({ex.article_id for ex in examples} - set(splits))
+    if missing:
+        raise InputError(
+            f"{SPLITS}: articles {missing[:5]} have no split. Run `python -m stancelab.corpus split` "
+            "only when the corpus grows, and say so in data/README.md."
+        )
+    out: dict[str, list[Example]] = {name: [] for name in SPLIT_NAMES}
+    for ex in examples:
+        out[splits[ex.article_id]].append(ex)
+    return out
+
+
+def read_splits(path: Path = SPLITS) -> dict[str, str]:
+    import json
+
+    data = json.loads(read_text(path))
+    bad = {a: s for a, s in data["articles"].items() if s not in SPLIT_NAMES}
+    if bad:
+        raise InputError(f"{path}: splits must be one of {SPLIT_NAMES}, found {bad}.")
+    return data["articles"]
+
+
+def prepare(gold: Path = GOLD, splits_path: Path = SPLITS, out_dir: Path = PROCESSED) -> dict[str, Any]:
+    """Write ``train/dev/test.jsonl`` and a manifest (counts and hashes) to ``out_dir``."""
+    examples = read_examples(gold, require_label=True)
+    parts = partition(examples, read_splits(splits_path))
+    manifest: dict[str, Any] = {"source": str(gold), "sha256": _sha256(gold), "splits": {}}
+    for name, items in parts.items():
+        path = write_examples(Path(out_dir) / f"{name}.jsonl", items)
+        manifest["splits"][name] = {
+            "examples": len(items),
+            "articles": len({ex.article_id for ex in items}),
+            "labels": dict(Counter(ex.label for ex in items)),
+            "sha256": _sha256(path),
+        }
+    atomic_write_json(Path(out_dir) / "manifest.json", manifest)
+    return manifest
+
+
+def check(examples: list[Example], articles: dict[str, str], splits: dict[str, str]) -> list[str]:
+    """Problems found in the corpus (empty list = clean): offsets, duplicates, leakage."""
+    problems = []
+    seen = set()
+    for ex in examples:
+        text = articles.get(ex.article_id, "")
+        if ex.start is None or text[ex.start : ex.end] != ex.text:
+            problems.append(f"{ex.id}: text is not at [{ex.start}:{ex.end}] in {ex.article_id}")
+        key = (ex.article_id, ex.speaker.lower(), ex.target.lower(), ex.text)
+        if key in seen:
+            problems.append(f"{ex.id}: duplicate of an earlier example (same article, speaker, target, text)")
+        seen.add(key)
+        if ex.article_id not in splits:
+            problems.append(f"{ex.id}: article {ex.article_id} has no split")
+    return problems
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stancelab.corpus", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["prepare", "check", "assemble", "split"])
+    parser.add_argument("--gold", type=Path, default=GOLD)
+    parser.add_argument("--splits", type=Path, default=SPLITS)
+    parser.add_argument("--raw", type=Path, default=RAW)
+    parser.add_argument("--output", type=Path, default=PROCESSED, help="prepare: output folder")
+    parser.add_argument("--seed", type=int, default=2015, help="split: seed for the article shuffle")
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "prepare":
+        manifest = prepare(args.gold, args.splits, args.output)
+        for name, info in manifest["splits"].items():
+            print(f"{name:>5}: {info['examples']:>5} examples from {info['articles']:>3} articles  {info['labels']}")
+        return 0
+    if args.command == "assemble":
+        parts = sorted(args.gold.parent.glob("parts/stance_*.jsonl"))
+        examples = assemble(parts, load_articles(args.raw))
+        write_examples(args.gold, examples)
+        print(f"wrote {len(examples)} examples from {len(parts)} part files to {args.gold}")
+        return 0
+    examples = read_examples(args.gold, require_label=True)
+    if args.command == "split":
+        assignment = draw_splits(examples, seed=args.seed)
+        atomic_write_json(
+            args.splits,
+            {
+                "seed": args.seed,
+                "method": "article-level, stratified by domain",
+                "articles": dict(sorted(assignment.items())),
+            },
+        )
+        print(f"wrote {args.splits}: {Counter(assignment.values())}")
+        return 0
+    problems = check(examples, load_articles(args.raw), read_splits(args.splits))
+    print("\n".join(problems) or f"corpus OK: {len(examples)} examples")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,326 @@
+"""Fine-tune a pretrained encoder to label (speaker, target, text) examples, through the transformers Trainer.
+
+    python -m stancelab.train --config configs/default.yaml [section.key=value ...]
+
+writes a self-describing run directory ``runs/<run_name>/``::
+
+    config.yaml            the resolved config
+    model/                 safetensors weights, tokenizer, config.json (label names), stancelab.json
+    metrics.json           {"dev": {...}, "test": {...}} with CIs and calibration error
+    predictions_dev.jsonl  per-example predictions with probabilities
+    predictions_test.jsonl
+    train_log.csv          loss and dev metrics per epoch (train_log.jsonl: the same, written as training runs)
+    tensorboard/           the same, for TensorBoard
+
+Work happens in ``runs/.<run_name>.partial/``; rerunning the same command after a crash resumes from
+its last checkpoint, and the finished run replaces ``runs/<run_name>`` only once complete, so a failed
+run never destroys a finished one. The same command runs under ``torchrun``/``accelerate launch``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from transformers import TrainerCallback
+
+from stancelab.config import Config, ConfigError, load_config, save_config
+from stancelab.evaluate import evaluate_examples
+from stancelab.io import InputError, atomic_write_json, atomic_write_jsonl, atomic_write_text
+from stancelab.metrics import classification_metrics, fit_temperature, format_metrics_table
+from stancelab.modeling import ModelSpec, encode, load_for_training, save_model
+from stancelab.predict import LoadedModel, predict_logits
+from stancelab.schema import Example, read_examples
+
+
+def train(config: Config, run_dir: str | Path, *, overwrite: bool = False) -> dict[str, Any]:
+    """Train, calibrate, evaluate and save one run; returns ``{"dev": metrics, "test": metrics}``."""
+    run_dir = Path(run_dir)
+    work_dir = _work_dir(run_dir, config, overwrite)
+    _set_threads_and_seed(config)
+    splits = load_splits(config)
+    tokenizer, model = load_for_training(config.model.name_or_path, config.data.labels, config.model.dropout)
+    spec = model_spec(config)
+    trainer = build_trainer(config, model, tokenizer, spec, splits, work_dir)
+    trainer.train(resume_from_checkpoint=_last_checkpoint(work_dir))
+    if not trainer.is_world_process_zero():
+        return {}
+    loaded = LoadedModel(model=trainer.model.eval(), tokenizer=tokenizer, spec=spec, path=work_dir / "model")
+    spec.temperature = calibrate(loaded, splits["dev"])
+    save_model(trainer.model, tokenizer, spec, work_dir / "model")
+    metrics = evaluate_and_write(loaded, splits, work_dir)
+    write_log(trainer.state.log_history, work_dir / "train_log.csv")
+    _finish(work_dir, run_dir)
+    return metrics
+
+
+def model_spec(config: Config) -> ModelSpec:
+    m = config.model
+    return ModelSpec(
+        labels=list(config.data.labels),
+        template_a=m.template_a,
+        template_b=m.template_b,
+        max_length=m.max_length,
+        base_model=m.name_or_path,
+    )
+
+
+def load_splits(config: Config) -> dict[str, list[Example]]:
+    """Read train/dev/test; every example must carry a label from ``data.labels``."""
+    labels = tuple(config.data.labels)
+    splits = {
+        name: read_examples(getattr(config.data, name), labels=labels, require_label=True)
+        for name in ("train", "dev", "test")
+    }
+    missing = set(labels) - {ex.label for ex in splits["train"]}
+    if missing:
+        raise InputError(
+            f"{config.data.train}: no training example has label(s) {sorted(missing)}; every label in "
+            "data.labels needs training examples. Add examples or remove the label from data.labels."
+        )
+    return splits
+
+
+def to_dataset(examples: list[Example], tokenizer: Any, spec: ModelSpec) -> Any:
+    """Tokenised ``datasets.Dataset`` with a ``labels`` column (padding is left to the collator)."""
+    from datasets import Dataset
+
+    features = dict(encode(examples, tokenizer, spec))
+    features["labels"] = [spec.labels.index(ex.label) for ex in examples]
+    return Dataset.from_dict(features)
+
+
+def build_trainer(
+    config: Config, model: Any, tokenizer: Any, spec: ModelSpec, splits: dict[str, list[Example]], work_dir: Path
+) -> Any:
+    """A transformers Trainer with dev macro-F1 model selection, early stopping and CSV/TensorBoard logs."""
+    from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer
+
+    callbacks = [JsonlLogCallback(work_dir / "train_log.jsonl"), *_tensorboard(work_dir)]
+    if config.train.early_stopping_patience > 0:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.train.early_stopping_patience))
+    return Trainer(
+        model=model,
+        args=training_arguments(config, work_dir),
+        train_dataset=to_dataset(splits["train"], tokenizer, spec),
+        eval_dataset=to_dataset(splits["dev"], tokenizer, spec),
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=_metric_fn(spec.labels),
+        compute_loss_func=_loss_fn(config, splits["train"]),
+        callbacks=callbacks,
+    )
+
+
+def training_arguments(config: Config, work_dir: Path) -> Any:
+    from transformers import TrainingArguments
+
+    t = config.train
+    return TrainingArguments(
+        output_dir=str(work_dir / "checkpoints"),
+        num_train_epochs=t.epochs,
+        max_steps=t.max_steps,
+        per_device_train_batch_size=t.batch_size,
+        per_device_eval_batch_size=t.eval_batch_size,
+        gradient_accumulation_steps=t.gradient_accumulation_steps,
+        learning_rate=t.learning_rate,
+        weight_decay=t.weight_decay,
+        warmup_steps=t.warmup_ratio,  # a float in [0, 1) is a ratio of total steps
+        lr_scheduler_type=t.scheduler,
+        seed=t.seed,
+        data_seed=t.seed,
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        logging_strategy="epoch",
+        load_best_model_at_end=True,
+        metric_for_best_model="macro_f1",
+        greater_is_better=True,
+        save_total_limit=t.save_total_limit,
+        report_to=[],
+        use_cpu=not _cuda_available(),
+        disable_tqdm=not sys.stderr.isatty(),
+        ddp_backend=_ddp_backend(),
+    )
+
+
+def _ddp_backend() -> str | None:
+    """gloo for multi-process CPU runs (torchrun --nproc_per_node=N); the library default otherwise."""
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    return "gloo" if distributed and not _cuda_available() else None
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _metric_fn(labels: list[str]):
+    def compute(eval_pred: Any) -> dict[str, float]:
+        logits, label_ids = eval_pred
+        predicted = [labels[i] for i in np.asarray(logits).argmax(axis=1)]
+        gold = [labels[i] for i in label_ids]
+        metrics = classification_metrics(gold, predicted, labels)
+        out = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"]}
+        out.update({f"f1_{label}": metrics["per_class"][label]["f1"] for label in labels})
+        return out
+
+    return compute
+
+
+def _loss_fn(config: Config, train_examples: list[Example]):
+    """Weighted cross-entropy when ``train.class_weights`` asks for it; None keeps the model's own loss."""
+    weights = class_weights(config, train_examples)
+    if weights is None:
+        return None
+    import torch
+
+    tensor = torch.tensor(weights, dtype=torch.float32)
+
+    def loss(outputs: Any, labels: Any, num_items_in_batch: Any = None) -> Any:
+        return torch.nn.functional.cross_entropy(outputs.logits, labels, weight=tensor.to(outputs.logits.device))
+
+    return loss
+
+
+def class_weights(config: Config, train_examples: list[Example]) -> list[float] | None:
+    """None, the explicit list, or 'balanced' weights n / (k * count_c) as in scikit-learn."""
+    setting, labels = config.train.class_weights, config.data.labels
+    if setting == "none":
+        return None
+    if isinstance(setting, list):
+        return [float(w) for w in setting]
+    counts = np.array([sum(ex.label == label for ex in train_examples) for label in labels], dtype=float)
+    return (counts.sum() / (len(labels) * np.maximum(counts, 1))).tolist()
+
+
+def calibrate(loaded: LoadedModel, dev: list[Example]) -> float:
+    """Fit a softmax temperature on dev (minimum negative log-likelihood)."""
+    logits = predict_logits(dev, loaded)
+    gold = np.array([loaded.labels.index(ex.label) for ex in dev])
+    return fit_temperature(logits, gold)
+
+
+def evaluate_and_write(loaded: LoadedModel, splits: dict[str, list[Example]], work_dir: Path) -> dict[str, Any]:
+    """Evaluate dev and test with the final (calibrated) model; write metrics and predictions."""
+    metrics = {}
+    for name in ("dev", "test"):
+        metrics[name], rows = evaluate_examples(splits[name], loaded)
+        atomic_write_jsonl(work_dir / f"predictions_{name}.jsonl", rows)
+    metrics["temperature"] = loaded.spec.temperature
+    atomic_write_json(work_dir / "metrics.json", metrics)
+    return metrics
+
+
+class JsonlLogCallback(TrainerCallback):
+    """Append every Trainer log record (loss, learning rate, dev metrics) to a JSONL file as it happens."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if state.is_world_process_zero and logs:
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"epoch": state.epoch, "step": state.global_step, **logs}) + "\n")
+
+
+def write_log(history: list[dict[str, Any]], path: Path) -> None:
+    """Write the Trainer's full history (complete even after a resume) as CSV, one column per key."""
+    columns = list(dict.fromkeys(key for row in history for key in ("epoch", "step", *row)))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(history)
+    atomic_write_text(path, buffer.getvalue())
+
+
+def _tensorboard(work_dir: Path) -> list:
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+        from transformers.integrations import TensorBoardCallback
+    except ImportError:  # tensorboard is optional; the CSV log is always written
+        return []
+    return [TensorBoardCallback(tb_writer=SummaryWriter(log_dir=str(work_dir / "tensorboard")))]
+
+
+def _work_dir(run_dir: Path, config: Config, overwrite: bool) -> Path:
+    """The partial directory to train in; refuses to touch a finished run unless ``overwrite``."""
+    if (run_dir / "metrics.json").exists() and not overwrite:
+        raise InputError(
+            f"{run_dir} already holds a finished run. Pass --overwrite to replace it once the new run "
+            f"finishes, or choose another name with train.run_name=<name>."
+        )
+    work_dir = run_dir.parent / f".{run_dir.name}.partial"
+    saved = work_dir / "config.yaml"
+    if saved.exists() and _last_checkpoint(work_dir):
+        _check_same_config(saved, config, work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    save_config(config, saved)
+    return work_dir
+
+
+def _check_same_config(saved: Path, config: Config, work_dir: Path) -> None:
+    previous = load_config(saved)
+    if previous.to_dict() != config.to_dict():
+        raise InputError(
+            f"{work_dir} holds checkpoints of an unfinished run with a different config. Rerun with the "
+            f"same config to resume, or delete {work_dir} to start over."
+        )
+
+
+def _last_checkpoint(work_dir: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    checkpoints = work_dir / "checkpoints"
+    return get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+
+
+def _finish(work_dir: Path, run_dir: Path) -> None:
+    """Drop checkpoints, then swap the finished work directory into place."""
+    shutil.rmtree(work_dir / "checkpoints", ignore_errors=True)
+    old = run_dir.parent / f".{run_dir.name}.replaced"
+    if run_dir.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(run_dir, old)
+    os.replace(work_dir, run_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _set_threads_and_seed(config: Config) -> None:
+    import torch
+    from transformers import set_seed
+
+    if config.train.num_threads > 0:
+        torch.set_num_threads(config.train.num_threads)
+    set_seed(config.train.seed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stancelab.train", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", required=True, help="YAML config, e.g. configs/default.yaml")
+    parser.add_argument("overrides", nargs="*", help="section.key=value, e.g. train.epochs=3")
+    parser.add_argument("--overwrite", action="store_true", help="replace a finished run of the same name")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config, args.overrides)
+        run_dir = Path(config.train.output_dir) / config.train.run_name
+        metrics = train(config, run_dir, overwrite=args.overwrite)
+    except (InputError, ConfigError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if metrics:
+        print(f"\nrun directory: {run_dir}")
+        print(format_metrics_table(metrics["test"], title=f"test ({config.data.test})"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
