@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from stancelab.metrics import (
     bootstrap_macro_f1,
@@ -45,3 +46,15 @@ def test_temperature_recovers_overconfident_scale():
     probs = np.exp(true_logits) / np.exp(true_logits).sum(1, keepdims=True)
     gold = np.array([rng.choice(3, p=p) for p in probs])
     assert abs(fit_temperature(true_logits * 3.0, gold) - 3.0) < 0.3
+
+
+def test_fast_macro_f1_matches_scikit_learn():
+    from sklearn.metrics import f1_score
+
+    from stancelab.metrics import _macro_f1_from_confusion
+
+    rng = np.random.default_rng(3)
+    gold, pred = list(rng.choice(LABELS[:2], 50)), list(rng.choice(LABELS, 50))  # one label never gold
+    matrix = np.array(classification_metrics(gold, pred, LABELS)["confusion_matrix"])
+    expected = f1_score(gold, pred, labels=LABELS, average="macro", zero_division=0)
+    assert _macro_f1_from_confusion(matrix) == pytest.approx(expected)

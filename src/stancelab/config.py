@@ -68,16 +68,23 @@ class TrainConfig:
 
 
 @dataclass
+class EvalConfig:
+    # Baselines scored on the same splits and reported beside the model: majority, tfidf_lr, frozen_lr.
+    baselines: list[str] = field(default_factory=lambda: ["majority", "tfidf_lr", "frozen_lr"])
+
+
+@dataclass
 class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
-SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig, "eval": EvalConfig}
 
 
 def load_config(path: str | os.PathLike | None = None, overrides: list[str] | None = None) -> Config:
@@ -201,6 +208,10 @@ def _check_values(config: Config, where: str) -> None:
         raise ConfigError(
             f"{where}: 'train.class_weights' has {len(weights)} weights for {len(labels)} labels ({', '.join(labels)})."
         )
+    known = ("majority", "tfidf_lr", "frozen_lr")
+    unknown = [b for b in config.eval.baselines if b not in known]
+    if unknown:
+        raise ConfigError(f"{where}: 'eval.baselines' has unknown {unknown[0]!r}; choose from {', '.join(known)}.")
     for name in ("template_a", "template_b"):
         _check_template(getattr(config.model, name), f"model.{name}", where)
     positive = {

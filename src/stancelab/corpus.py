@@ -60,21 +60,28 @@ def assemble(parts: list[Path], articles: dict[str, str]) -> list[Example]:
 def draw_splits(
     examples: list[Example], seed: int = 2015, test_share: float = 0.25, dev_share: float = 0.15
 ) -> dict[str, str]:
-    """Article -> split, stratified by domain: within each domain, shuffled articles are dealt out."""
+    """Article -> split, spread over domains.
+
+    Articles are shuffled within each domain, then dealt in rounds (every domain's first article, then
+    every domain's second, ...); the first ``test_share`` of that order goes to test, the next
+    ``dev_share`` to dev, the rest to train. Every domain thus lands in test before any lands twice.
+    """
     by_domain: dict[str, list[str]] = defaultdict(list)
     for ex in examples:
         if ex.article_id not in by_domain[ex.domain or ""]:
             by_domain[ex.domain or ""].append(ex.article_id)
     rng = random.Random(seed)
-    assignment = {}
+    queues = []
     for domain in sorted(by_domain):
         ids = sorted(by_domain[domain])
         rng.shuffle(ids)
-        n_test = max(1, round(len(ids) * test_share))
-        n_dev = max(1, round(len(ids) * dev_share)) if len(ids) > 2 else 0
-        for i, article_id in enumerate(ids):
-            assignment[article_id] = "test" if i < n_test else "dev" if i < n_test + n_dev else "train"
-    return assignment
+        queues.append(ids)
+    order = [q[i] for i in range(max(map(len, queues))) for q in queues if i < len(q)]
+    n_test, n_dev = round(len(order) * test_share), round(len(order) * dev_share)
+    return {
+        article_id: "test" if i < n_test else "dev" if i < n_test + n_dev else "train"
+        for i, article_id in enumerate(order)
+    }
 
 
 def partition(examples: list[Example], splits: dict[str, str]) -> dict[str, list[Example]]:

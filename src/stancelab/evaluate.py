@@ -33,10 +33,13 @@ def evaluate_examples(
     """Metrics and per-example prediction rows for labelled examples."""
     labels = loaded.labels
     _check_label_sets(examples, labels, loaded.path)
-    probs = softmax(predict_logits(examples, loaded, batch_size), loaded.spec.temperature)
+    logits = predict_logits(examples, loaded, batch_size)
+    probs = softmax(logits, loaded.spec.temperature)
     predicted = [labels[i] for i in probs.argmax(axis=1)]
     gold = [ex.label for ex in examples]
     metrics = score(gold, predicted, probs, labels)
+    correct = np.asarray(gold) == np.asarray(predicted)
+    metrics["ece_uncalibrated"] = expected_calibration_error(softmax(logits).max(axis=1), correct)
     rows = [
         {**ex.to_dict(), "predicted": pred, "confidence": float(p.max()), "probs": dict(zip(labels, map(float, p)))}
         for ex, pred, p in zip(examples, predicted, probs)

@@ -34,14 +34,22 @@ def bootstrap_macro_f1(
     y_true: list[str], y_pred: list[str], labels: list[str], *, n_boot: int = 1000, seed: int = 0
 ) -> tuple[float, float]:
     """95% percentile bootstrap interval of macro-F1, resampling examples with replacement."""
+    k = len(labels)
+    index = {label: i for i, label in enumerate(labels)}
+    cells = np.array([index[t] * k + index[p] for t, p in zip(y_true, y_pred)])  # confusion cell per example
     rng = np.random.default_rng(seed)
-    true, pred = np.asarray(y_true), np.asarray(y_pred)
-    scores = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, len(true), len(true))
-        scores.append(f1_score(true[idx], pred[idx], labels=labels, average="macro", zero_division=0))
+    samples = rng.integers(0, len(cells), size=(n_boot, len(cells)))
+    scores = [_macro_f1_from_confusion(np.bincount(cells[row], minlength=k * k).reshape(k, k)) for row in samples]
     low, high = np.percentile(scores, [2.5, 97.5])
     return float(low), float(high)
+
+
+def _macro_f1_from_confusion(matrix: np.ndarray) -> float:
+    """Macro-F1 over all labels (rows = gold, columns = predicted), F1 = 0 where undefined, as scikit-learn."""
+    tp = np.diag(matrix).astype(float)
+    denominator = matrix.sum(axis=0) + matrix.sum(axis=1)  # = 2TP + FP + FN
+    f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+    return float(f1.mean())
 
 
 def expected_calibration_error(confidences: np.ndarray, correct: np.ndarray, n_bins: int = 10) -> float:

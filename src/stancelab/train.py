@@ -32,12 +32,14 @@ from typing import Any
 import numpy as np
 from transformers import TrainerCallback
 
+from stancelab.baselines import format_comparison, run_baselines
 from stancelab.config import Config, ConfigError, load_config, save_config
 from stancelab.evaluate import evaluate_examples
 from stancelab.io import InputError, atomic_write_json, atomic_write_jsonl, atomic_write_text
 from stancelab.metrics import classification_metrics, fit_temperature, format_metrics_table
 from stancelab.modeling import ModelSpec, encode, load_for_training, save_model
 from stancelab.predict import LoadedModel, predict_logits
+from stancelab.report import write_run_report
 from stancelab.schema import Example, read_examples
 
 
@@ -56,8 +58,9 @@ def train(config: Config, run_dir: str | Path, *, overwrite: bool = False) -> di
     loaded = LoadedModel(model=trainer.model.eval(), tokenizer=tokenizer, spec=spec, path=work_dir / "model")
     spec.temperature = calibrate(loaded, splits["dev"])
     save_model(trainer.model, tokenizer, spec, work_dir / "model")
-    metrics = evaluate_and_write(loaded, splits, work_dir)
+    metrics, rows = evaluate_and_write(loaded, splits, work_dir)
     write_log(trainer.state.log_history, work_dir / "train_log.csv")
+    write_reports(config, run_dir.name, splits, metrics, rows, work_dir)
     _finish(work_dir, run_dir)
     return metrics
 
@@ -209,15 +212,34 @@ def calibrate(loaded: LoadedModel, dev: list[Example]) -> float:
     return fit_temperature(logits, gold)
 
 
-def evaluate_and_write(loaded: LoadedModel, splits: dict[str, list[Example]], work_dir: Path) -> dict[str, Any]:
-    """Evaluate dev and test with the final (calibrated) model; write metrics and predictions."""
-    metrics = {}
+def evaluate_and_write(
+    loaded: LoadedModel, splits: dict[str, list[Example]], work_dir: Path
+) -> tuple[dict[str, Any], dict[str, list[dict]]]:
+    """Evaluate dev and test with the final (calibrated) model; write predictions, return metrics and rows."""
+    metrics: dict[str, Any] = {}
+    rows: dict[str, list[dict]] = {}
     for name in ("dev", "test"):
-        metrics[name], rows = evaluate_examples(splits[name], loaded)
-        atomic_write_jsonl(work_dir / f"predictions_{name}.jsonl", rows)
+        metrics[name], rows[name] = evaluate_examples(splits[name], loaded)
+        atomic_write_jsonl(work_dir / f"predictions_{name}.jsonl", rows[name])
     metrics["temperature"] = loaded.spec.temperature
+    return metrics, rows
+
+
+def write_reports(
+    config: Config,
+    name: str,
+    splits: dict[str, list[Example]],
+    metrics: dict[str, Any],
+    rows: dict[str, list[dict]],
+    work_dir: Path,
+) -> None:
+    """Baselines, slices, errors, plots, report.md, the model card; metrics.json last (it marks the run done)."""
+    baselines = run_baselines(config, splits, tuple(config.eval.baselines))
+    metrics["baselines"] = {b: {"C": r["C"], "dev": r["dev"], "test": r["test"]} for b, r in baselines.items()}
+    metrics["slices_test"] = write_run_report(
+        work_dir, name, config.to_dict(), metrics, rows, splits["train"], baselines
+    )
     atomic_write_json(work_dir / "metrics.json", metrics)
-    return metrics
 
 
 class JsonlLogCallback(TrainerCallback):
@@ -319,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     if metrics:
         print(f"\nrun directory: {run_dir}")
         print(format_metrics_table(metrics["test"], title=f"test ({config.data.test})"))
+        if metrics.get("baselines"):
+            systems = {"fine-tuned": {"test": metrics["test"]}, **metrics["baselines"]}
+            print(f"\nagainst baselines on the same test split:\n{format_comparison(systems)}")
+        print(f"\nreport: {run_dir / 'report.md'}")
     return 0
 
 
