@@ -62,6 +62,7 @@ class TrainConfig:
     gradient_accumulation_steps: int = 1
     class_weights: str | list[float] = "none"  # "none", "balanced", or one weight per label
     early_stopping_patience: int = 3  # epochs without dev macro-F1 gain before stopping; 0 disables
+    select_best: bool = True  # keep the epoch with the best dev macro-F1 (False: keep the last epoch)
     max_steps: int = -1  # if > 0, stop after this many optimiser steps (for smoke tests)
     num_threads: int = 0  # torch CPU threads; 0 keeps torch's default
     save_total_limit: int = 2  # checkpoints kept for resuming
@@ -207,6 +208,11 @@ def _check_values(config: Config, where: str) -> None:
     if isinstance(weights, list) and len(weights) != len(labels):
         raise ConfigError(
             f"{where}: 'train.class_weights' has {len(weights)} weights for {len(labels)} labels ({', '.join(labels)})."
+        )
+    if config.train.early_stopping_patience > 0 and not config.train.select_best:
+        raise ConfigError(
+            f"{where}: early stopping keeps the best dev epoch, so it needs train.select_best=true; found "
+            "select_best=false. Set train.early_stopping_patience=0 or train.select_best=true."
         )
     known = ("majority", "tfidf_lr", "frozen_lr")
     unknown = [b for b in config.eval.baselines if b not in known]

@@ -4,6 +4,8 @@
     python -m stancelab.corpus check              # schema, offsets, leakage, duplicates, balance
     python -m stancelab.corpus assemble           # curation: data/gold/parts/*.jsonl -> stance.jsonl
     python -m stancelab.corpus split              # curation: (re)draw the article-level split
+    python -m stancelab.corpus stats              # counts for the data card
+    python -m stancelab.corpus agreement          # Cohen's kappa against the blind second pass
 
 ``stance.jsonl`` and ``splits.json`` are committed and fixed; ``prepare`` only partitions them, so
 every run trains and tests on exactly the same examples.
@@ -13,13 +15,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import random
 import sys
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from stancelab.io import InputError, atomic_write_json, read_jsonl_objects, read_text
+from stancelab.io import InputError, atomic_write_json, atomic_write_jsonl, read_jsonl_objects, read_text
 from stancelab.schema import Example, example_from_dict, read_examples, write_examples
 
 GOLD = Path("data/gold/stance.jsonl")
@@ -55,6 +59,20 @@ def assemble(parts: list[Path], articles: dict[str, str]) -> list[Example]:
             }
             examples.append(example_from_dict(row, require_label=True, where=where))
     return examples
+
+
+def assemble_attributions(parts: list[Path], articles: dict[str, str]) -> list[dict[str, Any]]:
+    """Concatenate attribution part files, checking every line's fields and that its text is in the article."""
+    rows = []
+    for part in parts:
+        for lineno, row in read_jsonl_objects(part):
+            missing = [k for k in ("article_id", "speaker", "cue", "text", "kind") if not isinstance(row.get(k), str)]
+            if missing:
+                raise InputError(f"{part}:{lineno}: missing or non-string field(s) {missing}.")
+            if row["text"] not in articles.get(row["article_id"], ""):
+                raise InputError(f"{part}:{lineno}: 'text' is not a verbatim substring of article {row['article_id']}.")
+            rows.append({k: row[k] for k in ("article_id", "speaker", "cue", "text", "kind")})
+    return rows
 
 
 def draw_splits(
@@ -99,8 +117,6 @@ def partition(examples: list[Example], splits: dict[str, str]) -> dict[str, list
 
 
 def read_splits(path: Path = SPLITS) -> dict[str, str]:
-    import json
-
     data = json.loads(read_text(path))
     bad = {a: s for a, s in data["articles"].items() if s not in SPLIT_NAMES}
     if bad:
@@ -142,13 +158,83 @@ def check(examples: list[Example], articles: dict[str, str], splits: dict[str, s
     return problems
 
 
+def agreement(examples: list[Example], second: dict[str, str]) -> dict[str, Any]:
+    """Cohen's kappa between the corpus labels and a blind second pass, overall and per label (one vs rest)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    by_id = {ex.id: ex.label for ex in examples}
+    missing = sorted(set(second) - set(by_id))
+    if missing:
+        raise InputError(f"second pass has ids not in the corpus: {missing[:5]}. Relabel examples of {GOLD}.")
+    ids = sorted(second)
+    first, other = [by_id[i] for i in ids], [second[i] for i in ids]
+    labels = sorted(set(first) | set(other))
+    return {
+        "n": len(ids),
+        "observed_agreement": sum(a == b for a, b in zip(first, other)) / len(ids),
+        "kappa": float(cohen_kappa_score(first, other)),
+        "kappa_per_label": {
+            lb: float(cohen_kappa_score([a == lb for a in first], [b == lb for b in other])) for lb in labels
+        },
+        "disagreements": [i for i, a, b in zip(ids, first, other) if a != b],
+    }
+
+
+def first_pass(examples: list[Example], adjudication: Path) -> list[Example]:
+    """The corpus as the first annotator labelled it: adjudicated examples get their first-pass label back."""
+    if not Path(adjudication).exists():
+        return examples
+    original = {row["id"]: row["first_pass"] for _, row in read_jsonl_objects(adjudication)}
+    return [replace(ex, label=original.get(ex.id, ex.label)) for ex in examples]
+
+
+def stats_markdown(examples: list[Example], splits: dict[str, str]) -> str:
+    """Counts per label by split, domain and attribution kind, as Markdown tables for the data card."""
+    labels = sorted({ex.label for ex in examples})
+    lines = []
+    for name, key in (
+        ("split", lambda e: splits[e.article_id]),
+        ("domain", lambda e: e.domain),
+        ("kind", lambda e: e.kind),
+    ):
+        table: dict[str, Counter] = defaultdict(Counter)
+        articles: dict[str, set] = defaultdict(set)
+        for ex in examples:
+            table[key(ex)][ex.label] += 1
+            articles[key(ex)].add(ex.article_id)
+        lines += [f"| {name} | articles | " + " | ".join(labels) + " | total |", "|---" * (len(labels) + 3) + "|"]
+        for value in sorted(table):
+            counts = table[value]
+            cells = " | ".join(str(counts[lb]) for lb in labels)
+            lines.append(f"| {value} | {len(articles[value])} | {cells} | {sum(counts.values())} |")
+        total = Counter(ex.label for ex in examples)
+        n_articles = len({ex.article_id for ex in examples})
+        lines += [
+            f"| all | {n_articles} | " + " | ".join(str(total[lb]) for lb in labels) + f" | {len(examples)} |",
+            "",
+        ]
+    return "\n".join(lines)
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stancelab.corpus", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["prepare", "check", "assemble", "split"])
+    parser.add_argument("command", choices=["prepare", "check", "assemble", "split", "stats", "agreement"])
+    parser.add_argument(
+        "--second",
+        type=Path,
+        default=Path("data/gold/second_pass.jsonl"),
+        help="agreement: the blind second pass, lines of {id, label}",
+    )
+    parser.add_argument(
+        "--adjudication",
+        type=Path,
+        default=Path("data/gold/adjudication.jsonl"),
+        help="agreement: resolved disagreements, lines of {id, first_pass, final, reason}",
+    )
     parser.add_argument("--gold", type=Path, default=GOLD)
     parser.add_argument("--splits", type=Path, default=SPLITS)
     parser.add_argument("--raw", type=Path, default=RAW)
@@ -170,11 +256,24 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "assemble":
         parts = sorted(args.gold.parent.glob("parts/stance_*.jsonl"))
-        examples = assemble(parts, load_articles(args.raw))
+        articles = load_articles(args.raw)
+        examples = assemble(parts, articles)
         write_examples(args.gold, examples)
         print(f"wrote {len(examples)} examples from {len(parts)} part files to {args.gold}")
+        attribution_parts = sorted(args.gold.parent.glob("parts/attributions_*.jsonl"))
+        rows = assemble_attributions(attribution_parts, articles)
+        atomic_write_jsonl(args.gold.parent / "attributions.jsonl", rows)
+        n_articles = len({r["article_id"] for r in rows})
+        print(f"wrote {len(rows)} attributions in {n_articles} articles to {args.gold.parent / 'attributions.jsonl'}")
         return 0
     examples = read_examples(args.gold, require_label=True)
+    if args.command == "stats":
+        print(stats_markdown(examples, read_splits(args.splits)))
+        return 0
+    if args.command == "agreement":
+        second = {row["id"]: row["label"] for _, row in read_jsonl_objects(args.second)}
+        print(json.dumps(agreement(first_pass(examples, args.adjudication), second), indent=2))
+        return 0
     if args.command == "split":
         assignment = draw_splits(examples, seed=args.seed)
         atomic_write_json(

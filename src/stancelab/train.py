@@ -20,6 +20,7 @@ run never destroys a finished one. The same command runs under ``torchrun``/``ac
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import io
 import json
@@ -52,7 +53,10 @@ def train(config: Config, run_dir: str | Path, *, overwrite: bool = False) -> di
     tokenizer, model = load_for_training(config.model.name_or_path, config.data.labels, config.model.dropout)
     spec = model_spec(config)
     trainer = build_trainer(config, model, tokenizer, spec, splits, work_dir)
-    trainer.train(resume_from_checkpoint=_last_checkpoint(work_dir))
+    checkpoint = _last_checkpoint(work_dir)
+    if checkpoint and trainer.is_world_process_zero():
+        print(f"resuming from {checkpoint}", file=sys.stderr)
+    trainer.train(resume_from_checkpoint=checkpoint)
     if not trainer.is_world_process_zero():
         return {}
     loaded = LoadedModel(model=trainer.model.eval(), tokenizer=tokenizer, spec=spec, path=work_dir / "model")
@@ -143,7 +147,7 @@ def training_arguments(config: Config, work_dir: Path) -> Any:
         eval_strategy="epoch",
         save_strategy="epoch",
         logging_strategy="epoch",
-        load_best_model_at_end=True,
+        load_best_model_at_end=t.select_best,
         metric_for_best_model="macro_f1",
         greater_is_better=True,
         save_total_limit=t.save_total_limit,
@@ -325,27 +329,77 @@ def _set_threads_and_seed(config: Config) -> None:
     set_seed(config.train.seed)
 
 
+def train_seeds(config: Config, seeds: list[int], overwrite: bool = False) -> dict[str, Any]:
+    """One run per seed (``<run_name>-seed<N>``); returns and saves mean and std of the test metrics."""
+    runs = {}
+    for seed in seeds:
+        seeded = copy.deepcopy(config)
+        seeded.train.seed = seed
+        seeded.train.run_name = f"{config.train.run_name}-seed{seed}"
+        runs[seed] = train(seeded, Path(config.train.output_dir) / seeded.train.run_name, overwrite=overwrite)
+    if not all(runs.values()):  # not the main process of a distributed run
+        return {}
+    summary = summarise_seeds(runs)
+    atomic_write_json(Path(config.train.output_dir) / f"{config.train.run_name}-seeds.json", summary)
+    return summary
+
+
+def summarise_seeds(runs: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """Mean and standard deviation over seeds of accuracy, macro-F1 and per-class F1, for dev and test."""
+    summary: dict[str, Any] = {"seeds": list(runs)}
+    for split in ("dev", "test"):
+        values: dict[str, list[float]] = {}
+        for metrics in runs.values():
+            m = metrics[split]
+            scores = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
+            scores.update({f"f1_{label}": v["f1"] for label, v in m["per_class"].items()})
+            for key, value in scores.items():
+                values.setdefault(key, []).append(value)
+        summary[split] = {
+            k: {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0}
+            for k, v in values.items()
+        }
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stancelab.train", description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="YAML config, e.g. configs/default.yaml")
     parser.add_argument("overrides", nargs="*", help="section.key=value, e.g. train.epochs=3")
     parser.add_argument("--overwrite", action="store_true", help="replace a finished run of the same name")
+    parser.add_argument("--seeds", nargs="+", type=int, help="train once per seed and report mean ± std")
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config, args.overrides)
+        if args.seeds:
+            _print_seed_summary(train_seeds(config, args.seeds, overwrite=args.overwrite))
+            return 0
         run_dir = Path(config.train.output_dir) / config.train.run_name
         metrics = train(config, run_dir, overwrite=args.overwrite)
     except (InputError, ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if metrics:
-        print(f"\nrun directory: {run_dir}")
-        print(format_metrics_table(metrics["test"], title=f"test ({config.data.test})"))
-        if metrics.get("baselines"):
-            systems = {"fine-tuned": {"test": metrics["test"]}, **metrics["baselines"]}
-            print(f"\nagainst baselines on the same test split:\n{format_comparison(systems)}")
-        print(f"\nreport: {run_dir / 'report.md'}")
+        _print_run(run_dir, config, metrics)
     return 0
+
+
+def _print_run(run_dir: Path, config: Config, metrics: dict[str, Any]) -> None:
+    print(f"\nrun directory: {run_dir}")
+    print(format_metrics_table(metrics["test"], title=f"test ({config.data.test})"))
+    if metrics.get("baselines"):
+        systems = {"fine-tuned": {"test": metrics["test"]}, **metrics["baselines"]}
+        print(f"\nagainst baselines on the same test split:\n{format_comparison(systems)}")
+    print(f"\nreport: {run_dir / 'report.md'}")
+
+
+def _print_seed_summary(summary: dict[str, Any]) -> None:
+    if not summary.get("test"):
+        return
+    print(f"\nseeds {summary['seeds']} (mean ± std):")
+    for split in ("dev", "test"):
+        cells = "  ".join(f"{k}={v['mean']:.3f}±{v['std']:.3f}" for k, v in summary[split].items())
+        print(f"{split:>5}: {cells}")
 
 
 if __name__ == "__main__":
