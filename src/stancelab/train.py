@@ -303,10 +303,16 @@ def _check_same_config(saved: Path, config: Config, work_dir: Path) -> None:
 
 
 def _last_checkpoint(work_dir: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
-
-    checkpoints = work_dir / "checkpoints"
-    return get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    """The newest complete checkpoint: the Trainer writes trainer_state.json last, so a checkpoint cut
+    short by a kill has none (or a truncated one) and is skipped."""
+    folders = (work_dir / "checkpoints").glob("checkpoint-*")
+    for folder in sorted(folders, key=lambda p: int(p.name.rsplit("-", 1)[1]), reverse=True):
+        try:
+            json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        return str(folder)
+    return None
 
 
 def _finish(work_dir: Path, run_dir: Path) -> None:
