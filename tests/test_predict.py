@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -6,7 +7,7 @@ import pytest
 
 from stancelab import predict
 from stancelab.io import InputError
-from stancelab.predict import _load_cached, main
+from stancelab.predict import ARTICLE_COLUMNS, _load_cached, main, predict_article
 
 from conftest import LABELS, example_rows, write_jsonl
 
@@ -58,3 +59,33 @@ def test_cli_writes_predictions(trained_run, tmp_path, capsys):
     assert main(["--model", str(trained_run), "--input", str(src), "--output", str(out)]) == 0
     written = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(written) == 9 and all(w["predicted"] in LABELS for w in written)
+
+
+SEED = Path(__file__).parents[1] / "data" / "raw" / "000_ed3b50a90a3882e0.txt"
+
+
+def test_predict_article_on_the_seed_article(trained_run):
+    table = predict_article(SEED, model=trained_run)
+    assert list(table.columns[:10]) == ARTICLE_COLUMNS
+    article = SEED.read_text(encoding="utf-8")
+    assert len(table) >= 5
+    assert all(article[r.start : r.end] == r.text for r in table.itertuples())
+    assert "Sergey Lavrov" in set(table["speaker"])
+    assert set(table["label"]) <= set(LABELS)
+    assert np.allclose(table[[f"p_{lb}" for lb in LABELS]].sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_predict_article_accepts_text_and_rejects_empty(trained_run):
+    table = predict_article('"We oppose the levy," Trade Minister Ana Ruiz said.', model=trained_run)
+    assert table.loc[0, "speaker"] == "Ana Ruiz"
+    with pytest.raises(InputError, match="the article text is empty"):
+        predict_article("   ", model=trained_run)
+
+
+def test_article_cli_prints_table_writes_csv_and_map(trained_run, tmp_path, capsys):
+    out, png = tmp_path / "seed.csv", tmp_path / "map.png"
+    assert main(["--model", str(trained_run), "--article", str(SEED), "--output", str(out), "--map", str(png)]) == 0
+    printed = capsys.readouterr().out
+    assert "Sergey Lavrov" in printed and "speaker" in printed
+    assert out.read_text().splitlines()[0].startswith("speaker,speaker_affiliation,target,label,confidence")
+    assert png.read_bytes()[:4] == b"\x89PNG"

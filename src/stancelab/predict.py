@@ -107,15 +107,96 @@ def predict(
     ]
 
 
+ARTICLE_COLUMNS = [
+    "speaker",
+    "speaker_affiliation",
+    "target",
+    "label",
+    "confidence",
+    "kind",
+    "cue",
+    "text",
+    "start",
+    "end",
+]
+
+
+def predict_article(
+    text_or_path: str | Path,
+    model: str | Path | LoadedModel,
+    *,
+    targets: dict[str, list[str]] | None = None,
+    article_id: str | None = None,
+    batch_size: int = 64,
+) -> Any:
+    """Find every attributed position in one article and label it; returns a pandas DataFrame.
+
+    Columns: speaker, speaker_affiliation, target, label, confidence, kind, cue, text, start, end
+    (offsets into the article), plus one ``p_<label>`` column per label.
+
+    >>> table = predict_article("data/raw/000_ed3b50a90a3882e0.txt", model="runs/default")  # doctest: +SKIP
+    >>> table[["speaker", "target", "label"]].head(3)  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    from stancelab.build import build_examples
+
+    text, article_id = _article_text(text_or_path, article_id)
+    examples = build_examples(text, article_id, targets)
+    loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    results = predict(examples, loaded, batch_size=batch_size) if examples else []
+    rows = []
+    for ex, result in zip(examples, results):
+        row = {**ex.to_dict(), "label": result["label"], "confidence": max(result["probs"].values())}
+        row.update({f"p_{label}": p for label, p in result["probs"].items()})
+        rows.append(row)
+    columns = ARTICLE_COLUMNS + [f"p_{label}" for label in loaded.labels]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _article_text(text_or_path: str | Path, article_id: str | None) -> tuple[str, str]:
+    """A path to a .txt file is read; any other string is the article itself."""
+    from stancelab.io import read_text
+
+    looks_like_path = isinstance(text_or_path, Path) or (
+        "\n" not in text_or_path and len(text_or_path) < 4096 and text_or_path.endswith(".txt")
+    )
+    if looks_like_path:
+        path = Path(text_or_path)
+        return read_text(path), article_id or path.stem
+    if not text_or_path.strip():
+        raise InputError("predict_article: the article text is empty. Pass the article's text or a .txt path.")
+    return text_or_path, article_id or "article"
+
+
+def format_article_table(table: Any, width: int = 60) -> str:
+    """A readable fixed-width table of an article's positions, in document order."""
+    if table.empty:
+        return "no attributed positions found"
+    view = table[["speaker", "target", "label", "confidence", "text"]].copy()
+    view["confidence"] = view["confidence"].map("{:.2f}".format)
+    view["text"] = view["text"].map(lambda t: t if len(t) <= width else t[: width - 3] + "...")
+    view["target"] = view["target"].map(lambda t: t if len(t) <= 40 else t[:37] + "...")
+    return view.to_string(index=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stancelab.predict", description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="run directory or model directory")
-    parser.add_argument("--input", required=True, help="JSONL of examples with speaker, target, text")
-    parser.add_argument("--output", required=True, help="JSONL to write: each input line plus label and probs")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", help="JSONL of examples with speaker, target, text")
+    source.add_argument("--article", help="a .txt article: find its positions and label them")
+    parser.add_argument("--output", help="JSONL (or, with --article, .csv) to write")
+    parser.add_argument("--map", help="with --article: draw the stance map (speakers x targets) to this PNG")
+    parser.add_argument("--targets", help="with --article: YAML of {target: [aliases]} to look for")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = parser.parse_args(argv)
+    if args.input and not args.output:
+        parser.error("--input needs --output")
     try:
+        if args.article:
+            return _main_article(args)
         examples = read_examples(args.input, labels=None)
         results = predict(examples, args.model, batch_size=args.batch_size, num_threads=args.threads)
     except InputError as err:
@@ -124,6 +205,32 @@ def main(argv: list[str] | None = None) -> int:
     rows = [{**ex.to_dict(), "predicted": r["label"], "probs": r["probs"]} for ex, r in zip(examples, results)]
     atomic_write_jsonl(args.output, rows)
     print(f"wrote {len(rows)} predictions to {args.output}")
+    return 0
+
+
+def _main_article(args: argparse.Namespace) -> int:
+    from stancelab.targets import load_targets
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    targets = load_targets(args.targets) if args.targets else None
+    table = predict_article(args.article, args.model, targets=targets, batch_size=args.batch_size)
+    print(format_article_table(table))
+    if args.output:
+        if args.output.endswith(".csv"):
+            from stancelab.io import atomic_write_text
+
+            atomic_write_text(args.output, table.to_csv(index=False))
+        else:
+            atomic_write_jsonl(args.output, table.to_dict(orient="records"))
+        print(f"wrote {len(table)} rows to {args.output}")
+    if args.map:
+        from stancelab.viz import plot_stance_map
+
+        plot_stance_map(table, Path(args.map), title=f"stance map: {Path(args.article).name}")
+        print(f"wrote {args.map}")
     return 0
 
 

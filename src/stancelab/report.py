@@ -11,10 +11,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from stancelab.io import atomic_write_jsonl, atomic_write_text
 from stancelab.metrics import classification_metrics
+from stancelab.viz import plot_confusion, plot_reliability
 
 ORG_WORDS = re.compile(
     r"\b(ministry|department|government|union|bank|commission|council|federation|association|party|court|agency|"
@@ -63,71 +62,6 @@ def write_errors(rows: list[dict[str, Any]], path: Path) -> list[dict[str, Any]]
     errors = sorted((r for r in rows if r["predicted"] != r["label"]), key=lambda r: -r["confidence"])
     atomic_write_jsonl(path, errors)
     return errors
-
-
-def plot_confusion(metrics: dict[str, Any], path: Path, title: str) -> Path:
-    """Confusion matrix as a PNG, counts in the cells, rows = gold."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels, matrix = metrics["labels"], np.array(metrics["confusion_matrix"])
-    fig, ax = plt.subplots(figsize=(4.8, 4.2))
-    ax.imshow(matrix, cmap="Blues")
-    ax.set(
-        xticks=range(len(labels)),
-        yticks=range(len(labels)),
-        xticklabels=labels,
-        yticklabels=labels,
-        xlabel="predicted",
-        ylabel="gold",
-        title=title,
-    )
-    for i, j in np.ndindex(matrix.shape):
-        colour = "white" if matrix[i, j] > matrix.max() / 2 else "black"
-        ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color=colour)
-    fig.tight_layout()
-    return _save(fig, path)
-
-
-def plot_reliability(rows: list[dict[str, Any]], path: Path, title: str, n_bins: int = 10) -> Path:
-    """Reliability diagram: accuracy against confidence per bin, with the diagonal of perfect calibration."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    conf = np.array([r["confidence"] for r in rows])
-    correct = np.array([r["predicted"] == r["label"] for r in rows], dtype=float)
-    edges = np.linspace(0, 1, n_bins + 1)
-    centres, accs, counts = [], [], []
-    for low, high in zip(edges[:-1], edges[1:]):
-        mask = (conf > low) & (conf <= high)
-        if mask.any():
-            centres.append((low + high) / 2)
-            accs.append(correct[mask].mean())
-            counts.append(int(mask.sum()))
-    fig, ax = plt.subplots(figsize=(4.8, 4.2))
-    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
-    ax.bar(centres, accs, width=1 / n_bins, edgecolor="black", alpha=0.7, label="accuracy in bin")
-    for x, y, n in zip(centres, accs, counts):
-        ax.text(x, y + 0.02, str(n), ha="center", fontsize=7)
-    ax.set(xlim=(0, 1), ylim=(0, 1.08), xlabel="confidence", ylabel="accuracy", title=title)
-    ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    return _save(fig, path)
-
-
-def _save(fig: Any, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
 
 
 def markdown_report(name: str, metrics: dict[str, Any], baselines: dict[str, Any], slices: dict[str, Any]) -> str:
