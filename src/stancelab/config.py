@@ -34,6 +34,10 @@ class DataConfig:
     dev: str = "data/processed/dev.jsonl"  # labelled development examples, used for early stopping
     test: str = "data/processed/test.jsonl"  # labelled test examples, evaluated once at the end
     labels: list[str] = field(default_factory=lambda: list(DEFAULT_LABELS))  # label set, in model order
+    format: str = "stancelab"  # stancelab (JSONL schema), semeval2016, csv or jsonl (see benchmarks.py)
+    columns: dict = field(default_factory=dict)  # csv/jsonl: our field -> column name, e.g. {text: tweet}
+    default_speaker: str = "the author"  # csv/jsonl/semeval rows without a speaker column
+    default_target: str = ""  # rows without a target column
 
 
 @dataclass
@@ -72,6 +76,7 @@ class TrainConfig:
 class EvalConfig:
     # Baselines scored on the same splits and reported beside the model: majority, tfidf_lr, frozen_lr.
     baselines: list[str] = field(default_factory=lambda: ["majority", "tfidf_lr", "frozen_lr"])
+    official_metric: str = "macro_f1"  # headline number: macro_f1, or semeval_favg (mean F1 of FAVOR, AGAINST)
 
 
 @dataclass
@@ -183,6 +188,8 @@ def _coerce(value: Any, hint: Any, key: str, where: str) -> Any:
             return value
         if origin is list and isinstance(value, list):
             return list(value)
+        if origin is dict and isinstance(value, dict):
+            return dict(value)
     names = " or ".join(getattr(typing.get_origin(o) or o, "__name__", str(o)) for o in options)
     raise ConfigError(f"{where}: '{key}' must be {names}, found {type(value).__name__} {value!r}.")
 
@@ -208,6 +215,14 @@ def _check_values(config: Config, where: str) -> None:
     if isinstance(weights, list) and len(weights) != len(labels):
         raise ConfigError(
             f"{where}: 'train.class_weights' has {len(weights)} weights for {len(labels)} labels ({', '.join(labels)})."
+        )
+    from stancelab.benchmarks import FORMATS
+
+    if config.data.format not in FORMATS:
+        raise ConfigError(f"{where}: 'data.format' must be one of {', '.join(FORMATS)}, found {config.data.format!r}.")
+    if config.eval.official_metric not in ("macro_f1", "semeval_favg"):
+        raise ConfigError(
+            f"{where}: 'eval.official_metric' must be macro_f1 or semeval_favg, found {config.eval.official_metric!r}."
         )
     if config.train.early_stopping_patience > 0 and not config.train.select_best:
         raise ConfigError(

@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import GroupKFold
 
+from stancelab.benchmarks import read_split
 from stancelab.config import Config, ConfigError, load_config
 from stancelab.io import InputError, atomic_write_json
-from stancelab.schema import Example, read_examples, write_examples
+from stancelab.schema import Example, write_examples
 
 
 def fold_splits(examples: list[Example], k: int) -> list[tuple[list[Example], list[Example]]]:
@@ -38,8 +39,7 @@ def cross_validate(config: Config, k: int, overwrite: bool = False) -> dict[str,
     """Train one model per fold and summarise held-out macro-F1 and per-class F1."""
     from stancelab.train import train
 
-    labels = tuple(config.data.labels)
-    pool = [ex for path in (config.data.train, config.data.dev) for ex in read_examples(path, labels=labels)]
+    pool = [ex for path in (config.data.train, config.data.dev) for ex in read_split(path, config.data)]
     root = Path(config.train.output_dir) / f"{config.train.run_name}-cv"
     folds = []
     for i, (train_part, held_out) in enumerate(fold_splits(pool, k)):

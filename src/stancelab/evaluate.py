@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from stancelab.benchmarks import official_score
 from stancelab.io import InputError, atomic_write_json, atomic_write_jsonl
 from stancelab.metrics import (
     bootstrap_macro_f1,
@@ -40,6 +41,8 @@ def evaluate_examples(
     metrics = score(gold, predicted, probs, labels)
     correct = np.asarray(gold) == np.asarray(predicted)
     metrics["ece_uncalibrated"] = expected_calibration_error(softmax(logits).max(axis=1), correct)
+    metrics["official_metric"] = loaded.spec.official_metric
+    metrics["official_score"] = official_score(metrics, loaded.spec.official_metric)
     rows = [
         {**ex.to_dict(), "predicted": pred, "confidence": float(p.max()), "probs": dict(zip(labels, map(float, p)))}
         for ex, pred, p in zip(examples, predicted, probs)

@@ -72,6 +72,8 @@ def format_metrics_table(metrics: dict[str, Any], title: str = "") -> str:
     lines.append(f"n={metrics['n']}  accuracy={metrics['accuracy']:.3f}  macro-F1={metrics['macro_f1']:.3f}{ci_text}")
     if "ece" in metrics:
         lines[-1] += f"  ECE={metrics['ece']:.3f}"
+    if metrics.get("official_metric", "macro_f1") != "macro_f1":
+        lines[-1] += f"  {metrics['official_metric']}={metrics['official_score']:.3f}"
     width = max(len(label) for label in labels) + 2
     lines.append(f"{'label':<{width}}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
     for label in labels:

@@ -34,6 +34,7 @@ import numpy as np
 from transformers import TrainerCallback
 
 from stancelab.baselines import format_comparison, run_baselines
+from stancelab.benchmarks import read_split
 from stancelab.config import Config, ConfigError, load_config, save_config
 from stancelab.evaluate import evaluate_examples
 from stancelab.io import InputError, atomic_write_json, atomic_write_jsonl, atomic_write_text
@@ -41,7 +42,7 @@ from stancelab.metrics import classification_metrics, fit_temperature, format_me
 from stancelab.modeling import ModelSpec, encode, load_for_training, save_model
 from stancelab.predict import LoadedModel, predict_logits
 from stancelab.report import write_run_report
-from stancelab.schema import Example, read_examples
+from stancelab.schema import Example
 
 
 def train(config: Config, run_dir: str | Path, *, overwrite: bool = False) -> dict[str, Any]:
@@ -77,16 +78,14 @@ def model_spec(config: Config) -> ModelSpec:
         template_b=m.template_b,
         max_length=m.max_length,
         base_model=m.name_or_path,
+        official_metric=config.eval.official_metric,
     )
 
 
 def load_splits(config: Config) -> dict[str, list[Example]]:
     """Read train/dev/test; every example must carry a label from ``data.labels``."""
     labels = tuple(config.data.labels)
-    splits = {
-        name: read_examples(getattr(config.data, name), labels=labels, require_label=True)
-        for name in ("train", "dev", "test")
-    }
+    splits = {name: read_split(getattr(config.data, name), config.data) for name in ("train", "dev", "test")}
     missing = set(labels) - {ex.label for ex in splits["train"]}
     if missing:
         raise InputError(
