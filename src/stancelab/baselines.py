@@ -23,7 +23,7 @@ from stancelab.config import Config, ConfigError, load_config
 from stancelab.io import InputError
 from stancelab.metrics import bootstrap_macro_f1, classification_metrics
 from stancelab.modeling import format_pair, resolve_model_path
-from stancelab.schema import Example
+from stancelab.schema import Example, read_examples
 
 C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 BASELINES = ("majority", "tfidf_lr", "frozen_lr")
@@ -46,7 +46,7 @@ def run_baselines(
     results = {}
     if "majority" in names:
         majority = max(labels, key=y["train"].count)
-        results["majority"] = _score({s: [majority] * len(y[s]) for s in ("dev", "test")}, y, labels, C=None)
+        results["majority"] = _score({s: [majority] * len(y[s]) for s in y if s != "train"}, y, labels, C=None)
     if "tfidf_lr" in names:
         texts = {split: input_texts(items, config) for split, items in splits.items()}
         results["tfidf_lr"] = _fit_with_dev_c(_tfidf_lr, texts, y, labels)
@@ -74,13 +74,13 @@ def _fit_with_dev_c(make, x: dict, y: dict, labels: list[str]) -> dict[str, Any]
         if best is None or score > best[0]:
             best = (score, c, model)
     _, c, model = best
-    preds = {s: list(model.predict(x[s])) for s in ("dev", "test")}
+    preds = {s: list(model.predict(x[s])) for s in x if s != "train"}
     return _score(preds, y, labels, C=c)
 
 
 def _score(preds: dict, y: dict, labels: list[str], C: float | None) -> dict[str, Any]:
     out: dict[str, Any] = {"C": C}
-    for split in ("dev", "test"):
+    for split in preds:
         metrics = classification_metrics(y[split], preds[split], labels)
         metrics["macro_f1_ci"] = list(bootstrap_macro_f1(y[split], preds[split], labels))
         out[split] = metrics
@@ -134,14 +134,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True)
     parser.add_argument("overrides", nargs="*", help="section.key=value")
     parser.add_argument("--only", nargs="+", choices=BASELINES, default=list(BASELINES))
+    parser.add_argument("--extra", help="another labelled JSONL to score the baselines on (e.g. out-of-domain news)")
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config, args.overrides)
-        results = run_baselines(config, load_splits(config), tuple(args.only))
+        splits = load_splits(config)
+        if args.extra:
+            splits["extra"] = read_examples(args.extra, labels=tuple(config.data.labels), require_label=True)
+        results = run_baselines(config, splits, tuple(args.only))
     except (InputError, ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    for split in ("dev", "test"):
+    for split in [s for s in splits if s != "train"]:
         print(f"\n{split}:\n{format_comparison(results, split)}")
     return 0
 

@@ -1,0 +1,287 @@
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from stancelab import review, viz
+from stancelab.io import InputError
+from stancelab.schema import Example, example_from_dict
+
+from conftest import example_rows
+
+ARTICLE = "Ana Ruiz said the deal was <good>. She said nothing else, Berg told reporters."
+
+
+def corpus_frame() -> pd.DataFrame:
+    rows = example_rows("c")  # 9 rows, 3 articles (c-art0..2), labels support/oppose/conditional x 3
+    for i, row in enumerate(rows):
+        row.update(domain="trade" if i < 6 else "health", kind="direct" if i % 2 == 0 else "indirect")
+    examples = [example_from_dict(row) for row in rows]
+    return review.examples_frame(examples, {"c-art0": "train", "c-art1": "test", "c-art2": "dev"})
+
+
+def statement(target: str = "the deal", **changes) -> Example:
+    fields = dict(
+        id="a-0",
+        article_id="a",
+        speaker="Ana Ruiz",
+        speaker_affiliation="Spain",
+        target=target,
+        text="Ana Ruiz said the deal was <good>.",
+        start=0,
+        end=34,
+        kind="indirect",
+        cue="said",
+        speaker_start=0,
+        speaker_end=8,
+        meta={"content_start": 14, "content_end": 33},
+    )
+    return Example(**{**fields, **changes})
+
+
+def fake_run(root: Path, name: str = "run-a", macro_f1: float = 0.7) -> Path:
+    """A finished run directory with just the files the review helpers read."""
+    run = root / name
+    run.mkdir(parents=True)
+    per_class = {"support": {"f1": 0.8}, "oppose": {"f1": 0.6}}
+    test = {"n": 4, "accuracy": 0.75, "macro_f1": macro_f1, "macro_f1_ci": [0.5, 0.9], "ece": 0.1}
+    baseline = {"n": 4, "accuracy": 0.5, "macro_f1": 0.33, "macro_f1_ci": [0.2, 0.4], "per_class": per_class}
+    metrics = {
+        "dev": {**test, "per_class": per_class},
+        "test": {**test, "per_class": per_class},
+        "temperature": 1.0,
+        "baselines": {"majority": {"C": None, "dev": baseline, "test": baseline}},
+        "slices_test": {
+            "kind": {
+                "direct": {"n": 3, "accuracy": 1.0, "macro_f1": 1.0},
+                "mixed": {"n": 1, "accuracy": 0.0, "macro_f1": 0.0},
+            }
+        },
+    }
+    (run / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    errors = [
+        {"label": "support", "predicted": "oppose", "confidence": 0.91234, "speaker": "A", "target": "x", "text": "t1"},
+        {"label": "oppose", "predicted": "support", "confidence": 0.6, "speaker": "B", "target": "y", "text": "t2"},
+    ]
+    (run / "errors_test.jsonl").write_text("".join(json.dumps(e) + "\n" for e in errors), encoding="utf-8")
+    (run / "train_log.csv").write_text("epoch,loss,eval_macro_f1\n1.0,0.9,\n1.0,,0.4\n2.0,0.5,0.6\n", encoding="utf-8")
+    (run / "config.yaml").write_text("model:\n  name_or_path: tiny\ntrain:\n  epochs: 2\n", encoding="utf-8")
+    return run
+
+
+# --- settings ---------------------------------------------------------------------------------------
+
+
+def test_default_root_is_the_parent_of_notebooks(tmp_path):
+    assert review.default_root(tmp_path / "notebooks") == tmp_path
+    assert review.default_root(tmp_path) == tmp_path
+
+
+def test_run_dirs_splits_on_commas_and_reads_relative_to_root(tmp_path):
+    assert review.run_dirs("runs/a, runs/b,", tmp_path) == [tmp_path / "runs/a", tmp_path / "runs/b"]
+    assert review.run_dirs(str(tmp_path / "x"), "/elsewhere") == [tmp_path / "x"]
+    with pytest.raises(InputError, match="STANCELAB_RUNS: expected comma-separated run directories, found ' , '"):
+        review.run_dirs(" , ", tmp_path)
+
+
+def test_images_are_png():
+    import matplotlib.pyplot as plt
+
+    fig, _ = plt.subplots()
+    assert review.figure_image(fig).data[:4] == b"\x89PNG"
+    metrics = {"labels": ["support", "oppose"], "confusion_matrix": [[2, 1], [0, 3]]}
+    assert review.render(viz.plot_confusion, metrics, title="t").data[:4] == b"\x89PNG"
+
+
+def test_image_file_reads_a_png(tmp_path):
+    metrics = {"labels": ["support", "oppose"], "confusion_matrix": [[2, 1], [0, 3]]}
+    path = viz.plot_confusion(metrics, tmp_path / "c.png", "t")
+    assert review.image_file(path).data[:4] == b"\x89PNG"
+
+
+def test_quiet_progress_turns_off_transformers_progress_bars():
+    from transformers.utils import logging as hf_logging
+
+    try:
+        review.quiet_progress()
+        assert not hf_logging.is_progress_bar_enabled()
+    finally:
+        hf_logging.enable_progress_bar()
+
+
+# --- 01: corpus -------------------------------------------------------------------------------------
+
+
+def test_corpus_table_counts_labels_articles_and_totals():
+    table = review.corpus_table(corpus_frame(), "split")
+    assert list(table.index) == ["train", "dev", "test", "all"]
+    assert list(table.columns) == ["articles", "support", "oppose", "conditional", "total"]
+    assert table.loc["train"].tolist() == [1, 1, 1, 1, 3]
+    assert table.loc["all"].tolist() == [3, 3, 3, 3, 9]
+
+
+def test_corpus_table_by_domain_and_kind():
+    frame = corpus_frame()
+    assert review.corpus_table(frame, "domain")["total"].to_dict() == {"health": 3, "trade": 6, "all": 9}
+    kind = review.corpus_table(frame, "kind")
+    assert kind.loc["direct", ["support", "oppose", "conditional"]].tolist() == [2, 1, 2]
+
+
+def test_corpus_table_names_the_missing_column():
+    with pytest.raises(InputError, match="corpus_table: no column 'speaker_type'; expected one of id, "):
+        review.corpus_table(corpus_frame(), "speaker_type")
+
+
+def test_corpus_figure_has_one_panel_per_grouping():
+    fig = review.corpus_figure(corpus_frame())
+    assert [ax.get_title() for ax in fig.axes] == [f"examples per label by {by}" for by in ("split", "domain", "kind")]
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["train", "dev", "test"]
+
+
+def test_browse_filters_and_is_reproducible():
+    frame = corpus_frame()
+    shown = review.browse(frame, 2, label="support", domain="trade")
+    assert len(shown) == 2 and set(shown["label"]) == {"support"} and set(shown["domain"]) == {"trade"}
+    assert shown.equals(review.browse(frame, 2, label="support", domain="trade"))
+    assert list(shown.columns) == review.BROWSE_COLUMNS
+    assert review.browse(frame, 10, kind="direct")["id"].tolist() == ["c-0", "c-2", "c-4", "c-6", "c-8"]
+
+
+def test_browse_names_the_known_values_of_a_bad_filter():
+    with pytest.raises(InputError, match="browse: no example has label='neutral'; expected one of conditional, "):
+        review.browse(corpus_frame(), label="neutral")
+
+
+def test_highlight_statements_marks_speaker_cue_and_content():
+    html = review.highlight_statements(ARTICLE, [statement()])
+    speaker, cue, content = (review.SPAN_STYLES[part] for part in ("speaker", "cue", "content"))
+    assert (
+        f'<span style="{speaker}">Ana Ruiz</span> <span style="{cue}">said</span> '
+        f'<span style="{content}">the deal was &lt;good&gt;</span>.</p>'
+    ) in html
+    assert "<b>Ana Ruiz</b> (indirect) on: the deal</p>" in html
+
+
+def test_highlight_statements_merges_examples_of_one_statement():
+    html = review.highlight_statements(ARTICLE, [statement("the deal"), statement("farmers", id="a-1")])
+    assert html.count("<b>Ana Ruiz</b>") == 1
+    assert "on: the deal; farmers</p>" in html
+
+
+def test_find_cue_prefers_the_occurrence_outside_the_content():
+    # "She said nothing else, Berg told reporters": content "She said nothing else", cue "said" only inside it
+    ex = statement(
+        start=35, end=78, speaker_start=58, speaker_end=62, cue="told", meta={"content_start": 35, "content_end": 56}
+    )
+    assert ARTICLE[slice(*review.find_cue(ARTICLE, ex))] == "told"
+    inside = statement(
+        start=35, end=78, speaker_start=58, speaker_end=62, cue="said", meta={"content_start": 35, "content_end": 56}
+    )
+    assert review.find_cue(ARTICLE, inside) == (39, 43)  # the only one, even inside the content
+    assert review.find_cue(ARTICLE, statement(cue=None)) is None
+
+
+# --- 02: experiments --------------------------------------------------------------------------------
+
+
+def test_load_runs_names_runs_by_folder(tmp_path):
+    a, b = fake_run(tmp_path / "x"), fake_run(tmp_path / "y", "run-b")
+    assert review.load_runs([a, b]) == {"run-a": a, "run-b": b}
+    twin = fake_run(tmp_path / "z")
+    assert list(review.load_runs([a, twin])) == [str(a), str(twin)]
+    with pytest.raises(InputError, match="expected a finished run directory with metrics.json"):
+        review.load_runs([tmp_path])
+
+
+def test_read_train_log_gives_numbers_and_none(tmp_path):
+    rows = review.read_train_log(fake_run(tmp_path))
+    assert rows == [
+        {"epoch": 1.0, "loss": 0.9, "eval_macro_f1": None},
+        {"epoch": 1.0, "loss": None, "eval_macro_f1": 0.4},
+        {"epoch": 2.0, "loss": 0.5, "eval_macro_f1": 0.6},
+    ]
+
+
+def test_metrics_frame_has_runs_and_baselines_with_cis(tmp_path):
+    runs = {"a": fake_run(tmp_path)}
+    frame = review.metrics_frame(runs)
+    assert list(frame.index) == [("a", "fine-tuned"), ("a", "majority")]
+    assert list(frame.columns) == ["n", "accuracy", "macro_f1", "ci_low", "ci_high", "f1_support", "f1_oppose", "ece"]
+    assert frame.loc[("a", "fine-tuned")].tolist() == [4, 0.75, 0.7, 0.5, 0.9, 0.8, 0.6, 0.1]
+    assert frame.loc[("a", "majority"), ["macro_f1", "ci_low", "ci_high"]].tolist() == [0.33, 0.2, 0.4]
+    assert pd.isna(frame.loc[("a", "majority"), "ece"])
+    assert list(review.metrics_frame(runs, "dev", baselines=False).index) == [("a", "fine-tuned")]
+
+
+def test_ci_figure_has_one_row_per_system(tmp_path):
+    fig = review.ci_figure(review.metrics_frame({"a": fake_run(tmp_path)}))
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["a / fine-tuned", "a / majority"]
+
+
+def test_slice_frame_one_column_per_run(tmp_path):
+    runs = {"a": fake_run(tmp_path / "1"), "b": fake_run(tmp_path / "2")}
+    frame = review.slice_frame(runs, "accuracy")
+    assert frame.to_dict(orient="index") == {
+        ("kind", "direct"): {"n": 3, "a": 1.0, "b": 1.0},
+        ("kind", "mixed"): {"n": 1, "a": 0.0, "b": 0.0},
+    }
+    assert frame.index.names == ["slice", "value"]
+
+
+def test_top_errors_most_confident_first(tmp_path):
+    errors = review.top_errors(fake_run(tmp_path), n=1)
+    assert list(errors.columns) == review.ERROR_COLUMNS
+    assert errors[["label", "predicted", "confidence", "text"]].values.tolist() == [["support", "oppose", 0.912, "t1"]]
+
+
+def test_top_errors_of_a_run_without_errors(tmp_path):
+    run = fake_run(tmp_path)
+    (run / "errors_test.jsonl").write_text("", encoding="utf-8")
+    assert review.top_errors(run).empty
+
+
+def test_config_frame(tmp_path):
+    frame = review.config_frame({"a": fake_run(tmp_path)}, keys=("model.name_or_path", "train.epochs", "train.seed"))
+    assert frame["a"].tolist() == ["tiny", 2, None]
+
+
+def test_reads_a_real_run_directory(trained_run):
+    runs = review.load_runs([trained_run])
+    assert list(review.metrics_frame(runs).index.get_level_values("system"))[0] == "fine-tuned"
+    assert {"kind", "domain", "speaker_type", "target"} <= set(review.slice_frame(runs).index.get_level_values(0))
+    assert review.read_train_log(trained_run)[0]["epoch"] == 1.0
+
+
+# --- 03: articles -----------------------------------------------------------------------------------
+
+
+def article_table() -> pd.DataFrame:
+    rows = [
+        ("Ana Ruiz", "the deal", "support", 0.9),
+        ("Ana Ruiz", "the levy", "oppose", 0.6),
+        ("Karl Berg", "the deal", "conditional", 0.7),
+        ("Karl Berg", "the deal", "support", 0.8),
+    ]
+    frame = pd.DataFrame(rows, columns=["speaker", "target", "label", "confidence"])
+    return frame.assign(kind="direct", cue="said")
+
+
+def test_stance_map_figure_puts_targets_down_and_speakers_across():
+    ax = review.stance_map_figure(article_table(), title="map").axes[0]
+    assert ax.get_title() == "map"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["the deal", "the levy"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Ana Ruiz", "Karl Berg"]
+    assert sorted(t.get_text() for t in ax.texts) == ["oppo\n0.60", "supp\n0.80", "supp\n0.90"]  # most confident wins
+
+
+def test_article_view_keeps_the_columns_a_reader_scans():
+    view = review.article_view(article_table().assign(confidence=[0.912, 0.6, 0.7, 0.8]), n=2)
+    assert list(view.columns) == review.ARTICLE_VIEW
+    assert view["confidence"].tolist() == [0.91, 0.6]
+
+
+def test_stance_map_figure_shortens_long_speaker_names_visibly():
+    table = article_table().assign(speaker="A Western diplomat following the talks closely in Geneva")
+    ax = review.stance_map_figure(table).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["A Western\ndiplomat\nfollowing the …"]
