@@ -115,14 +115,15 @@ def embed(texts: list[str], config: Config, batch_size: int = 64) -> np.ndarray:
 def format_comparison(rows: dict[str, dict[str, Any]], split: str = "test") -> str:
     """One line per system: macro-F1 with its 95% CI, accuracy and per-class F1."""
     labels = next(iter(rows.values()))[split]["labels"]
+    width = max(len(lb) for lb in labels) + 5
     header = f"{'system':<22}{'macro-F1':>9}  {'95% CI':<13}{'acc':>7}" + "".join(
-        f"{'F1 ' + lb[:8]:>14}" for lb in labels
+        f"{'F1 ' + lb:>{width}}" for lb in labels
     )
     lines = [header]
     for name, result in rows.items():
         m = result[split]
         low, high = m.get("macro_f1_ci") or (float("nan"), float("nan"))
-        per = "".join(f"{m['per_class'][lb]['f1']:>14.3f}" for lb in labels)
+        per = "".join(f"{m['per_class'][lb]['f1']:>{width}.3f}" for lb in labels)
         lines.append(f"{name:<22}{m['macro_f1']:>9.3f}  {low:.3f}-{high:.3f}  {m['accuracy']:>7.3f}{per}")
     return "\n".join(lines)
 

@@ -82,9 +82,10 @@ def format_metrics_table(metrics: dict[str, Any], title: str = "") -> str:
             f"{label:<{width}}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1']:>10.3f}{row['support']:>10d}"
         )
     lines.append("confusion matrix (rows = gold, columns = predicted):")
-    lines.append(" " * width + "".join(f"{label[:10]:>12}" for label in labels))
+    cell = max(width, 8)
+    lines.append(" " * width + "".join(f"{label:>{cell}}" for label in labels))
     for label, row in zip(labels, metrics["confusion_matrix"]):
-        lines.append(f"{label:<{width}}" + "".join(f"{value:>12d}" for value in row))
+        lines.append(f"{label:<{width}}" + "".join(f"{value:>{cell}d}" for value in row))
     return "\n".join(lines)
 
 
