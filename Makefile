@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.stancelab-installed
 CONFIG ?= configs/default.yaml
 
-.PHONY: setup data train test test-slow lint clean
+.PHONY: setup data train test test-slow realnews clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,15 @@ train: data
 test: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -m "not slow" -q
+
+# Measure the trained model and the builder on news nobody here wrote (read-only, measuring only).
+REALNEWS ?= ../shared/realnews
+RUN ?= runs/default
+realnews: setup
+	$(BIN)/python -m stancelab.evaluate --model $(RUN) --data $(REALNEWS)/dev_stance.jsonl --output $(RUN)/eval_realnews
+	$(BIN)/python -m stancelab.baselines --config $(CONFIG) --extra $(REALNEWS)/dev_stance.jsonl
+	$(BIN)/python -m stancelab.attribution_eval --gold $(REALNEWS)/dev_attribution.jsonl --articles $(REALNEWS)/articles.jsonl
+	$(BIN)/python -m stancelab.attribution_eval --gold data/gold/attributions.jsonl --articles data/raw
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow -q
