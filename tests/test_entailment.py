@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+from stancelab.config import load_config
+from stancelab.entailment import (
+    HYPOTHESES,
+    EntailmentMethod,
+    _metric_fn,
+    check_hypotheses,
+    hypothesis_pairs,
+    label_scores,
+)
+from stancelab.io import InputError
+from stancelab.schema import coerce_examples
+
+from conftest import LABELS, example_rows
+
+
+@pytest.fixture
+def examples():
+    return coerce_examples(example_rows("a"), labels=None)
+
+
+def test_one_pair_per_label_with_the_gold_hypothesis_marked(examples):
+    statements, hyps, targets = hypothesis_pairs(examples[2:3], LABELS)  # Karl Berg, conditional
+    assert statements == [examples[2].text] * 3
+    assert hyps == [
+        "Karl Berg supports the merger",
+        "Karl Berg opposes the merger",
+        "Karl Berg supports the merger only under a condition",
+    ]
+    assert targets == [0, 0, 1]
+    _, _, all_targets = hypothesis_pairs(examples, LABELS)
+    assert len(all_targets) == 27 and sum(all_targets) == 9
+
+
+def test_unlabelled_examples_get_no_positive(examples):
+    examples[0].label = None
+    assert hypothesis_pairs(examples[:1], LABELS)[2] == [0, 0, 0]
+
+
+def test_hypotheses_must_cover_every_label():
+    with pytest.raises(InputError, match=r"no hypothesis for label\(s\) \['NONE'\]"):
+        check_hypotheses(["support", "NONE"], HYPOTHESES)
+    with pytest.raises(InputError, match="uses an unknown field"):
+        check_hypotheses(["support"], {"support": "{who} backs {target}"})
+
+
+def test_label_scores_regroup_pairs_into_examples():
+    pair_logits = np.array([[0.0, 1.0], [0.0, 3.0], [1.0, 0.0], [2.0, 0.0], [0.0, 0.5], [0.0, 0.0]])
+    scores = label_scores(pair_logits, 3)
+    assert scores.shape == (2, 3) and scores.argmax(axis=1).tolist() == [1, 1]
+    metrics = _metric_fn(["oppose", "oppose"], LABELS)((pair_logits, None))
+    assert metrics["accuracy"] == 1.0
+
+
+def test_fit_and_predict_on_the_tiny_encoder(examples, tiny_encoder, tmp_path):
+    overrides = [
+        f"model.name_or_path={tiny_encoder}",
+        "model.max_length=48",
+        "train.epochs=1",
+        "train.batch_size=9",
+        "train.early_stopping_patience=0",
+    ]
+    method = EntailmentMethod(load_config(None, overrides), tmp_path / "entail").fit(examples, examples[:3])
+    predicted = method.predict(examples)
+    assert len(predicted) == 9 and set(predicted) <= set(LABELS)
+    assert method.scores(examples[:2]).shape == (2, 3)
+    assert not (tmp_path / "entail" / "checkpoints").exists()
