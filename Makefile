@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.stancelab-installed
 CONFIG ?= configs/default.yaml
 
-.PHONY: setup data train test test-slow realnews clean
+.PHONY: setup data train test test-slow realnews bench clean
 
 setup: $(STAMP)
 
@@ -34,6 +34,11 @@ realnews: setup
 	$(BIN)/python -m stancelab.baselines --config $(CONFIG) --extra $(REALNEWS)/dev_stance.jsonl
 	$(BIN)/python -m stancelab.attribution_eval --gold $(REALNEWS)/dev_attribution.jsonl --articles $(REALNEWS)/articles.jsonl
 	$(BIN)/python -m stancelab.attribution_eval --gold data/gold/attributions.jsonl --articles data/raw
+
+# Benchmarks, on demand: the builder against spaCy's bare parse, predict() against the transformers pipeline.
+bench: setup
+	$(BIN)/python bench/bench_build.py data/raw
+	$(BIN)/python bench/bench_predict.py --model $(RUN) --repeat 3
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow -q

@@ -74,9 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", required=True, help="labelled JSONL (the project's example schema)")
     parser.add_argument("--output", help="folder for metrics.json and predictions.jsonl")
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--quantize", action="store_true", help="evaluate the int8 copy of the model")
     args = parser.parse_args(argv)
     try:
-        loaded = load_model(args.model)
+        loaded = load_model(args.model, quantize=args.quantize)
         examples = read_examples(args.data, labels=tuple(loaded.labels), require_label=True)
         metrics, rows = evaluate_examples(examples, loaded, batch_size=args.batch_size)
     except InputError as err:

@@ -156,7 +156,7 @@ def coerce_examples(items: Any, *, labels: tuple[str, ...] | None = None) -> lis
         if not isinstance(row, dict):
             raise InputError(f"example {i}: expected a dict or Example, found {type(row).__name__}.")
         filled = {"id": str(i), "article_id": "", "speaker_affiliation": "", **row}
-        for name in ("speaker", "target"):
+        for name in ("speaker", "target", "text"):
             filled.setdefault(name, None)
             if filled[name] is None:
                 raise InputError(f"example {i}: missing field '{name}'. predict() needs speaker, target and text.")
