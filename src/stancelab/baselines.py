@@ -49,20 +49,20 @@ def run_baselines(
         results["majority"] = _score({s: [majority] * len(y[s]) for s in y if s != "train"}, y, labels, C=None)
     if "tfidf_lr" in names:
         texts = {split: input_texts(items, config) for split, items in splits.items()}
-        results["tfidf_lr"] = _fit_with_dev_c(_tfidf_lr, texts, y, labels)
+        results["tfidf_lr"] = _fit_with_dev_c(tfidf_lr_model, texts, y, labels)
     if "frozen_lr" in names:
         vectors = {split: embed(input_texts(items, config), config) for split, items in splits.items()}
-        results["frozen_lr"] = _fit_with_dev_c(_logistic, vectors, y, labels)
+        results["frozen_lr"] = _fit_with_dev_c(logistic_model, vectors, y, labels)
     return results
 
 
-def _logistic(c: float) -> LogisticRegression:
+def logistic_model(c: float) -> LogisticRegression:
     return LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
 
 
-def _tfidf_lr(c: float) -> Any:
+def tfidf_lr_model(c: float) -> Any:
     """Word uni- and bigrams with sublinear tf, then a class-balanced logistic regression."""
-    return make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), _logistic(c))
+    return make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), logistic_model(c))
 
 
 def _fit_with_dev_c(make, x: dict, y: dict, labels: list[str]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from stancelab.attribution import Statement, analyse, spacy_model_info
-from stancelab.io import InputError, atomic_write_json, atomic_write_text, read_jsonl_objects
+from stancelab.io import InputError, atomic_write_json, atomic_write_text, read_jsonl_objects, sha256_file
 from stancelab.schema import Example
 from stancelab.targets import load_targets, statement_targets
 
@@ -101,19 +101,15 @@ def read_articles(path: str | os.PathLike) -> tuple[list[dict[str, str]], dict[s
                 f"--input {path}: expected .txt files in the folder, found none. Point to a folder "
                 'of .txt articles, or to a .jsonl file of {"id", "text"} rows.'
             )
-        return [_txt_article(f) for f in files], {str(f): _sha256(f) for f in files}
+        return [_txt_article(f) for f in files], {str(f): sha256_file(f) for f in files}
     if path.suffix == ".txt":
-        return [_txt_article(path)], {str(path): _sha256(path)}
+        return [_txt_article(path)], {str(path): sha256_file(path)}
     if path.suffix == ".jsonl":
-        return _jsonl_articles(path), {str(path): _sha256(path)}
+        return _jsonl_articles(path), {str(path): sha256_file(path)}
     raise InputError(
         f"--input {path}: expected a .txt file, a folder of .txt files or a .jsonl file, found a "
         f'\'{path.suffix}\' file. Convert it to .jsonl rows {{"id": ..., "text": ...}}.'
     )
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _txt_article(path: Path) -> dict[str, str]:

@@ -14,7 +14,6 @@ every run trains and tests on exactly the same examples.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import sys
@@ -23,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from stancelab.io import InputError, atomic_write_json, atomic_write_jsonl, read_jsonl_objects, read_text
+from stancelab.io import InputError, atomic_write_json, atomic_write_jsonl, read_jsonl_objects, read_text, sha256_file
 from stancelab.schema import Example, example_from_dict, read_examples, write_examples
 
 GOLD = Path("data/gold/stance.jsonl")
@@ -128,14 +127,14 @@ def prepare(gold: Path = GOLD, splits_path: Path = SPLITS, out_dir: Path = PROCE
     """Write ``train/dev/test.jsonl`` and a manifest (counts and hashes) to ``out_dir``."""
     examples = read_examples(gold, require_label=True)
     parts = partition(examples, read_splits(splits_path))
-    manifest: dict[str, Any] = {"source": str(gold), "sha256": _sha256(gold), "splits": {}}
+    manifest: dict[str, Any] = {"source": str(gold), "sha256": sha256_file(gold), "splits": {}}
     for name, items in parts.items():
         path = write_examples(Path(out_dir) / f"{name}.jsonl", items)
         manifest["splits"][name] = {
             "examples": len(items),
             "articles": len({ex.article_id for ex in items}),
             "labels": dict(Counter(ex.label for ex in items)),
-            "sha256": _sha256(path),
+            "sha256": sha256_file(path),
         }
     atomic_write_json(Path(out_dir) / "manifest.json", manifest)
     return manifest
@@ -214,10 +213,6 @@ def stats_markdown(examples: list[Example], splits: dict[str, str]) -> str:
             "",
         ]
     return "\n".join(lines)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def main(argv: list[str] | None = None) -> int:

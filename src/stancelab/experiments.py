@@ -146,9 +146,9 @@ class LogisticBaseline:
     def fit(self, train: list[Example], dev: list[Example]) -> LogisticBaseline:
         from sklearn.metrics import f1_score
 
-        from stancelab.baselines import C_GRID, _logistic, _tfidf_lr
+        from stancelab.baselines import C_GRID, logistic_model, tfidf_lr_model
 
-        make = _tfidf_lr if self.features == "tfidf" else _logistic
+        make = tfidf_lr_model if self.features == "tfidf" else logistic_model
         x_train, x_dev = self._inputs(train), self._inputs(dev)
         labels = list(self.config.data.labels)
         best = None
@@ -412,9 +412,9 @@ def curve_markdown(results: dict[str, Any]) -> str:
 
 def plot_curve(results: dict[str, Any], path: Path) -> Path:
     """Dev macro-F1 against training-set size, one line per method, error bars = std over seeds."""
-    from stancelab.viz import _pyplot, _save
+    from stancelab.viz import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     sizes = set()
     for name, entry in results["methods"].items():
@@ -429,7 +429,7 @@ def plot_curve(results: dict[str, Any], path: Path) -> Path:
     ax.grid(True, alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def merge_curves(parts: list[dict[str, Any]]) -> dict[str, Any]:

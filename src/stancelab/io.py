@@ -7,6 +7,7 @@ result.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -43,6 +44,11 @@ def atomic_write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> Path:
     """Write one JSON object per line, atomically."""
     lines = [json.dumps(row, ensure_ascii=False) for row in rows]
     return atomic_write_text(path, "".join(line + "\n" for line in lines))
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes (manifests record it so inputs and outputs can be checked later)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def read_text(path: str | os.PathLike) -> str:

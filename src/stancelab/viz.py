@@ -11,7 +11,7 @@ LABEL_COLOURS = {"support": "#1a9850", "oppose": "#d73027", "conditional": "#457
 FALLBACK_COLOURS = ["#1a9850", "#d73027", "#4575b4", "#984ea3", "#ff7f00", "#a65628"]
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -22,7 +22,7 @@ def _pyplot():
 
 def plot_confusion(metrics: dict[str, Any], path: Path, title: str) -> Path:
     """Confusion matrix as a PNG, counts in the cells, rows = gold."""
-    plt = _pyplot()
+    plt = pyplot()
     labels, matrix = metrics["labels"], np.array(metrics["confusion_matrix"])
     fig, ax = plt.subplots(figsize=(4.8, 4.2))
     ax.imshow(matrix, cmap="Blues")
@@ -39,12 +39,12 @@ def plot_confusion(metrics: dict[str, Any], path: Path, title: str) -> Path:
         colour = "white" if matrix[i, j] > matrix.max() / 2 else "black"
         ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color=colour)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_reliability(rows: list[dict[str, Any]], path: Path, title: str, n_bins: int = 10) -> Path:
     """Reliability diagram: accuracy against confidence per bin, with the diagonal of perfect calibration."""
-    plt = _pyplot()
+    plt = pyplot()
     conf = np.array([r["confidence"] for r in rows])
     correct = np.array([r["predicted"] == r["label"] for r in rows], dtype=float)
     edges = np.linspace(0, 1, n_bins + 1)
@@ -63,10 +63,10 @@ def plot_reliability(rows: list[dict[str, Any]], path: Path, title: str, n_bins:
     ax.set(xlim=(0, 1), ylim=(0, 1.08), xlabel="confidence", ylabel="accuracy", title=title)
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def _save(fig: Any, path: Path) -> Path:
+def save_figure(fig: Any, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,7 +98,7 @@ def plot_stance_map(table: Any, path: Path, title: str = "stance map", labels: l
     from matplotlib.colors import to_rgba
     from matplotlib.patches import Patch
 
-    plt = _pyplot()
+    plt = pyplot()
     labels = labels or sorted(
         set(table["label"]), key=lambda lb: list(LABEL_COLOURS).index(lb) if lb in LABEL_COLOURS else 99
     )
@@ -117,7 +117,7 @@ def plot_stance_map(table: Any, path: Path, title: str = "stance map", labels: l
     handles = [Patch(color=label_colour(lb, labels), label=lb) for lb in labels]
     ax.legend(handles=handles, bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=8, title="label")
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _wrap(text: str, width: int = 22) -> str:
@@ -130,7 +130,7 @@ def plot_learning_curves(
     histories: dict[str, list[dict[str, Any]]], path: Path, title: str = "learning curves"
 ) -> Path:
     """Training loss and dev macro-F1 per epoch for one or more runs (rows of train_log.csv / log_history)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, (loss_ax, f1_ax) = plt.subplots(1, 2, figsize=(9, 3.6))
     for name, rows in histories.items():
         train = [(r["epoch"], r["loss"]) for r in rows if r.get("loss") not in (None, "")]
@@ -144,4 +144,4 @@ def plot_learning_curves(
     f1_ax.legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
