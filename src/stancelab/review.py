@@ -25,7 +25,7 @@ from typing import Any
 from stancelab.compare import comparison_rows, load_run
 from stancelab.io import InputError, read_jsonl_objects, read_text
 from stancelab.schema import Example
-from stancelab.viz import label_colour, stance_matrix
+from stancelab.viz import label_colour, stance_map_figure, stance_matrix  # noqa: F401 (stance_map_figure: notebook API)
 
 # ---------------------------------------------------------------------------------------------------
 # Where the notebooks look
@@ -403,41 +403,3 @@ ARTICLE_VIEW = ["speaker", "target", "label", "confidence", "kind", "cue"]
 def article_view(table: Any, n: int = 15) -> Any:
     """The first ``n`` positions of a ``predict_article`` table, with the columns a reader scans first."""
     return table[ARTICLE_VIEW].head(n).round({"confidence": 2})
-
-
-def stance_map_figure(table: Any, title: str = "stance map") -> Any:
-    """Heat map of a ``predict_article`` table: one row per target, one column per speaker; returns the Figure.
-
-    The cells are those of ``viz.stance_matrix`` (the most confident label per pair): colour = label,
-    opacity = confidence. Unlike ``viz.plot_stance_map`` (targets across), targets run down the side so
-    that long target phrases stay readable at notebook width.
-    """
-    import matplotlib.pyplot as plt
-    import numpy as np
-    from matplotlib.colors import to_rgba
-    from matplotlib.patches import Patch
-
-    labels = _labels_in(table["label"])
-    speakers, targets, cells = stance_matrix(table)
-    image = np.ones((max(len(targets), 1), max(len(speakers), 1), 4))
-    fig, ax = plt.subplots(figsize=(min(5.0 + 0.85 * len(speakers), 12), 1.9 + 0.36 * len(targets)))
-    for i, j in np.ndindex(len(speakers), len(targets)):
-        if cells[i][j] is not None:
-            label, confidence = cells[i][j]
-            image[j, i] = to_rgba(label_colour(label, labels), alpha=0.25 + 0.75 * confidence)
-            ax.text(i, j, f"{label[:4]}\n{confidence:.2f}", ha="center", va="center", fontsize=7, linespacing=0.9)
-    ax.imshow(image, aspect="auto")
-    ax.set_xticks(range(len(speakers)), [_wrap(s, 16) for s in speakers], rotation=35, ha="right", fontsize=8.5)
-    ax.set_yticks(range(len(targets)), [_wrap(t, 42) for t in targets], fontsize=8.5)
-    ax.set(title=title, xlabel="speaker", ylabel="target")
-    handles = [Patch(color=label_colour(lb, labels), label=lb) for lb in labels]
-    ax.legend(handles=handles, bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=8, title="label")
-    fig.tight_layout()
-    return fig
-
-
-def _wrap(text: str, width: int) -> str:
-    import textwrap
-
-    lines = textwrap.wrap(text, width)
-    return "\n".join(lines[:2] + [lines[2] + (" …" if len(lines) > 3 else "")] if len(lines) > 2 else lines)

@@ -93,8 +93,12 @@ def stance_matrix(table: Any) -> tuple[list[str], list[str], list[list[tuple[str
     return speakers, targets, cells
 
 
-def plot_stance_map(table: Any, path: Path, title: str = "stance map", labels: list[str] | None = None) -> Path:
-    """Heat map of speakers against targets: colour = label, opacity = confidence, text = label and confidence."""
+def stance_map_figure(table: Any, title: str = "stance map", labels: list[str] | None = None) -> Any:
+    """Heat map of a ``predict_article`` table: one row per target, one column per speaker; returns the Figure.
+
+    Cells come from ``stance_matrix`` (the most confident label per pair): colour = label, opacity =
+    confidence. Targets run down the side so that long target phrases stay readable.
+    """
     from matplotlib.colors import to_rgba
     from matplotlib.patches import Patch
 
@@ -103,27 +107,34 @@ def plot_stance_map(table: Any, path: Path, title: str = "stance map", labels: l
         set(table["label"]), key=lambda lb: list(LABEL_COLOURS).index(lb) if lb in LABEL_COLOURS else 99
     )
     speakers, targets, cells = stance_matrix(table)
-    image = np.ones((max(len(speakers), 1), max(len(targets), 1), 4))
-    fig, ax = plt.subplots(figsize=(2.0 + 1.1 * len(targets), 1.4 + 0.5 * len(speakers)))
+    image = np.ones((max(len(targets), 1), max(len(speakers), 1), 4))
+    fig, ax = plt.subplots(figsize=(min(5.0 + 0.85 * len(speakers), 12), 1.9 + 0.36 * len(targets)))
     for i, j in np.ndindex(len(speakers), len(targets)):
         if cells[i][j] is not None:
             label, confidence = cells[i][j]
-            image[i, j] = to_rgba(label_colour(label, labels), alpha=0.25 + 0.75 * confidence)
-            ax.text(j, i, f"{label[:4]}\n{confidence:.2f}", ha="center", va="center", fontsize=7)
+            image[j, i] = to_rgba(label_colour(label, labels), alpha=0.25 + 0.75 * confidence)
+            ax.text(i, j, f"{label[:4]}\n{confidence:.2f}", ha="center", va="center", fontsize=7, linespacing=0.9)
     ax.imshow(image, aspect="auto")
-    ax.set_xticks(range(len(targets)), [_wrap(t) for t in targets], rotation=40, ha="right", fontsize=8)
-    ax.set_yticks(range(len(speakers)), speakers, fontsize=8)
-    ax.set_title(title)
+    ax.set_xticks(range(len(speakers)), [_wrap(s, 16) for s in speakers], rotation=35, ha="right", fontsize=8.5)
+    ax.set_yticks(range(len(targets)), [_wrap(t, 42) for t in targets], fontsize=8.5)
+    ax.set(title=title, xlabel="speaker", ylabel="target")
     handles = [Patch(color=label_colour(lb, labels), label=lb) for lb in labels]
-    ax.legend(handles=handles, bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=8, title="label")
+    ax.legend(handles=handles, bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=8, title="label")
     fig.tight_layout()
-    return save_figure(fig, path)
+    return fig
 
 
-def _wrap(text: str, width: int = 22) -> str:
+def plot_stance_map(table: Any, path: Path, title: str = "stance map", labels: list[str] | None = None) -> Path:
+    """``stance_map_figure`` written to a PNG."""
+    return save_figure(stance_map_figure(table, title, labels), path)
+
+
+def _wrap(text: str, width: int) -> str:
+    """At most three lines; a visible ellipsis when the text is longer."""
     import textwrap
 
-    return "\n".join(textwrap.wrap(text, width)[:3])
+    lines = textwrap.wrap(text, width)
+    return "\n".join(lines[:2] + [lines[2] + (" …" if len(lines) > 3 else "")] if len(lines) > 2 else lines)
 
 
 def plot_learning_curves(
