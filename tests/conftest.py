@@ -49,6 +49,14 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 
 
 @pytest.fixture(scope="session")
+def nlp():
+    """The builder's spaCy pipeline, loaded once for the session (``load_nlp`` caches it)."""
+    from stancelab.attribution import load_nlp
+
+    return load_nlp()
+
+
+@pytest.fixture(scope="session")
 def tiny_encoder(tmp_path_factory) -> Path:
     """A 2-layer, 32-dim BERT with a word-level vocabulary of the fixture texts, saved as safetensors."""
     from transformers import BertConfig, BertModel, BertTokenizerFast

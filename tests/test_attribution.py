@@ -12,17 +12,13 @@ from stancelab.attribution import (
     extract_statements,
     find_quotes,
     is_boilerplate,
-    load_nlp,
     mask_html,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "build"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def nlp():
-    """Load spaCy once for the module (``load_nlp`` caches it for the whole session)."""
-    return load_nlp()
+pytestmark = pytest.mark.usefixtures("nlp")  # spaCy loaded once, in conftest
 
 
 def one(text: str):

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from stancelab.attribution import load_nlp
 from stancelab.attribution_eval import Span, main, match, read_gold, same_speaker, score
 from stancelab.io import InputError
 
@@ -18,9 +17,7 @@ ARTICLE = (
 )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def nlp():
-    return load_nlp()
+pytestmark = pytest.mark.usefixtures("nlp")  # spaCy loaded once, in conftest
 
 
 def span(start: int, end: int, speaker: str = "A", kind: str = "direct", article: str = "a") -> Span:

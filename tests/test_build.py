@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from stancelab.attribution import load_nlp
 from stancelab.build import build_examples, main, parse_shard, read_articles
 from stancelab.io import InputError
 from stancelab.schema import read_examples
@@ -23,9 +22,7 @@ ARTICLE = (
 )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def nlp():
-    return load_nlp()
+pytestmark = pytest.mark.usefixtures("nlp")  # spaCy loaded once, in conftest
 
 
 @pytest.fixture
