@@ -8,7 +8,8 @@ speakers and targets the builder finds in the same article (real-length statemen
 same (segment A, segment B) pairs as ``ModelSpec`` builds, as ``{"text", "text_pair"}`` dicts, truncated the
 same way. Timings are medians of ``--repeat`` runs, the methods interleaved so that load from other jobs
 falls on all of them alike. Load time and peak memory are measured in a fresh process per method.
-Goals (issue 6): at least 3x the default pipeline, ahead of the batched one; int8 within 1 point macro-F1.
+stancelab runs in each precision (float32, bfloat16, int8; ``--precisions``). Goals: at least 3x the
+default pipeline, ahead of the batched one; a reduced precision within 1 point macro-F1 of float32.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from stancelab.modeling import format_pair
-from stancelab.predict import DEFAULT_BATCH_SIZE, LoadedModel, load_model, predict, predict_logits
+from stancelab.predict import DEFAULT_BATCH_SIZE, PRECISIONS, LoadedModel, load_model, predict, predict_logits
 from stancelab.schema import Example, read_examples
 
 SENTENCE_END = re.compile(r"(?<=[.!?\"”])\s+(?=[\"“A-Z])")
@@ -144,7 +145,7 @@ def load_and_peak(kind: str, model_dir: str, rows: list[dict[str, str]], threads
         max_length = ModelSpec.load(model_dir).max_length
         pipe(rows, batch_size=DEFAULT_BATCH_SIZE, truncation="only_second", max_length=max_length)
     else:
-        loaded = load_model(model_dir, quantize=kind == "int8")
+        loaded = load_model(model_dir, precision=kind)
         loaded_s = time.perf_counter() - start
         predict(rows, loaded)
     return loaded_s, peak_rss_mib()
@@ -167,19 +168,25 @@ def in_fresh_process(*args: Any) -> tuple[float, float]:
 # ---- accuracy -----------------------------------------------------------------------------------------
 
 
-def macro_f1_pair(path: str, float_model: LoadedModel, int8_model: LoadedModel) -> tuple[int, float, float, float]:
-    """n, macro-F1 of the float and the int8 model, and how often their labels agree, on a labelled file."""
+def macro_f1_by_precision(path: str, models: dict[str, LoadedModel]) -> dict[str, tuple[int, float, float]]:
+    """Per precision: n, macro-F1, and the share of labels equal to float32's, on a labelled file."""
     from stancelab.metrics import classification_metrics
 
-    examples = read_examples(path, labels=tuple(float_model.labels), require_label=True)
+    reference = models["float32"]
+    examples = read_examples(path, labels=tuple(reference.labels), require_label=True)
     gold = [ex.label for ex in examples]
-    scores, predicted = [], []
-    for loaded in (float_model, int8_model):
-        labels = [loaded.labels[i] for i in predict_logits(examples, loaded).argmax(axis=1)]
-        predicted.append(labels)
-        scores.append(classification_metrics(gold, labels, float_model.labels)["macro_f1"])
-    agree = float(np.mean(np.array(predicted[0]) == np.array(predicted[1])))
-    return len(examples), scores[0], scores[1], agree
+    predicted = {
+        name: [loaded.labels[i] for i in predict_logits(examples, loaded).argmax(axis=1)]
+        for name, loaded in models.items()
+    }
+    return {
+        name: (
+            len(examples),
+            classification_metrics(gold, labels, reference.labels)["macro_f1"],
+            float(np.mean(np.array(labels) == np.array(predicted["float32"]))),
+        )
+        for name, labels in predicted.items()
+    }
 
 
 # ---- report -------------------------------------------------------------------------------------------
@@ -221,8 +228,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--repeat", type=int, default=3, help="timed rounds per method; medians are reported")
     parser.add_argument("--latency-n", type=int, default=100, help="single examples timed for p50/p95")
-    parser.add_argument("--labelled", nargs="*", default=None, help="labelled JSONL for float vs int8 macro-F1")
-    return parser.parse_args(argv)
+    parser.add_argument("--labelled", nargs="*", default=None, help="labelled JSONL for macro-F1 per precision")
+    parser.add_argument(
+        "--precisions", nargs="+", choices=PRECISIONS, default=list(PRECISIONS), help="stancelab precisions to run"
+    )
+    args = parser.parse_args(argv)
+    if "float32" not in args.precisions:
+        args.precisions.insert(0, "float32")  # the reference for agreement and macro-F1 changes
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -231,7 +244,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    float_model, int8_model = load_model(args.model), load_model(args.model, quantize=True)
+    models = {name: load_model(args.model, precision=name) for name in args.precisions}
+    float_model = models["float32"]
     pipe = make_pipeline(float_model.path)
     peak = matmul_peak_gflops()
     split = read_examples(args.data, labels=None)
@@ -239,31 +253,35 @@ def main(argv: list[str] | None = None) -> None:
     speed = {}
     for name, examples in sets.items():
         print(f"timing {name}: {len(examples)} examples", file=sys.stderr)
-        speed[name] = run_set(examples, float_model, int8_model, pipe, args)
-    single = run_latency(split[: args.latency_n], float_model, int8_model, pipe)
-    fresh = run_fresh(split, float_model, args.threads)
+        speed[name] = run_set(examples, models, pipe, args)
+    single = run_latency(split[: args.latency_n], models, pipe)
+    fresh = run_fresh(split, models, args.threads)
     labelled = args.labelled if args.labelled is not None else [args.data]
-    f1 = {path: macro_f1_pair(path, float_model, int8_model) for path in labelled}
+    f1 = {path: macro_f1_by_precision(path, models) for path in labelled}
     command = "python bench/bench_predict.py " + " ".join(sys.argv[1:] if argv is None else argv)
     peak = max(peak, matmul_peak_gflops())  # before and after: other jobs may have slowed one of them
     print("\n".join(report(command, float_model, peak, speed, single, fresh, f1, args)))
 
 
-def run_set(examples: list[Example], float_model: LoadedModel, int8_model: LoadedModel, pipe: Any, args) -> dict:
+def run_set(examples: list[Example], models: dict[str, LoadedModel], pipe: Any, args) -> dict:
     """Throughput of every method on one input set, plus the FLOPs and padding of our batching."""
     from stancelab.modeling import encode
 
+    float_model = models["float32"]
     pairs = pipeline_inputs(examples, float_model)
     batch, max_length = args.batch_size, float_model.spec.max_length
-    methods = {
-        "stancelab float": lambda: predict(examples, float_model, batch_size=batch),
-        "stancelab int8": lambda: predict(examples, int8_model, batch_size=batch),
+    methods: dict[str, Callable[[], Any]] = {
+        f"stancelab {name}": (lambda loaded=loaded: predict(examples, loaded, batch_size=batch))
+        for name, loaded in models.items()
+    }
+    methods |= {
         "pipeline, default batching": lambda: pipe(pairs, truncation="only_second", max_length=max_length),
         f"pipeline, batch_size={batch}": lambda: pipe(
             pairs, batch_size=batch, truncation="only_second", max_length=max_length
         ),
     }
-    predict(examples[:batch], float_model), predict(examples[:batch], int8_model)  # warm up: first-call costs
+    for loaded in models.values():
+        predict(examples[:batch], loaded)  # warm up: first-call costs
     pipe(pairs[:batch], batch_size=batch, truncation="only_second", max_length=max_length)
     ours = [r["label"] for r in predict(examples, float_model, batch_size=batch)]
     theirs = [max(scores, key=lambda s: s["score"])["label"] for scores in methods[f"pipeline, batch_size={batch}"]()]
@@ -282,20 +300,22 @@ def run_set(examples: list[Example], float_model: LoadedModel, int8_model: Loade
     }
 
 
-def run_latency(items: list[Example], float_model: LoadedModel, int8_model: LoadedModel, pipe: Any) -> dict:
+def run_latency(items: list[Example], models: dict[str, LoadedModel], pipe: Any) -> dict:
+    float_model = models["float32"]
     pairs = pipeline_inputs(items, float_model)
     max_length = float_model.spec.max_length
-    return {
-        "float": latencies_ms(lambda ex: predict([ex], float_model), items),
-        "int8": latencies_ms(lambda ex: predict([ex], int8_model), items),
-        "pipeline": latencies_ms(lambda pair: pipe(pair, truncation="only_second", max_length=max_length), pairs),
+    single = {
+        name: latencies_ms(lambda ex, loaded=loaded: predict([ex], loaded), items) for name, loaded in models.items()
     }
+    single["pipeline"] = latencies_ms(lambda pair: pipe(pair, truncation="only_second", max_length=max_length), pairs)
+    return single
 
 
-def run_fresh(split: list[Example], float_model: LoadedModel, threads: int | None) -> dict:
+def run_fresh(split: list[Example], models: dict[str, LoadedModel], threads: int | None) -> dict:
+    float_model = models["float32"]
     rows = [{"speaker": e.speaker, "target": e.target, "text": e.text} for e in split]
     model_dir = str(float_model.path)
-    fresh = {kind: in_fresh_process(kind, model_dir, rows, threads) for kind in ("float", "int8")}
+    fresh = {kind: in_fresh_process(kind, model_dir, rows, threads) for kind in models}
     fresh["pipeline"] = in_fresh_process("pipeline", model_dir, pipeline_inputs(split, float_model), threads)
     return fresh
 
@@ -317,13 +337,13 @@ def report(
         "",
         f"Peak: fp32 2048x2048 matmul on {torch.get_num_threads()} threads, best of the start and the end of the "
         f"run = {peak:.1f} GFLOP/s. GFLOP/s counts "
-        "the FLOPs of each example at its own length (the same work for every method; int8 rows too).",
+        "the FLOPs of each example at its own length (the same work for every method and precision).",
     ]
     for name, result in speed.items():
         lines.append(
             f"{name}: {result['n']} examples, {result['tokens'] / result['n']:.1f} tokens each on average, "
             f"{result['flops_per_example'] / 1e9:.2f} GFLOP per example; length-sorted batches add "
-            f"{100 * result['padding']:.1f}% padding tokens; pipeline and stancelab float agree on "
+            f"{100 * result['padding']:.1f}% padding tokens; pipeline and stancelab float32 agree on "
             f"{100 * result['agree']:.1f}% of labels."
         )
     config, n_labels = float_model.model.config, len(float_model.labels)
@@ -335,22 +355,24 @@ def report(
         "| method | latency p50 (ms) | latency p95 (ms) | model load (s) | peak RSS (MiB) |",
         "|---|---:|---:|---:|---:|",
     ]
-    for kind, name in (("float", "stancelab float"), ("int8", "stancelab int8"), ("pipeline", "pipeline")):
+    for kind in single:
         (p50, p95), (load_s, rss) = single[kind], fresh[kind]
+        name = kind if kind == "pipeline" else f"stancelab {kind}"
         lines.append(f"| {name} | {p50:.1f} | {p95:.1f} | {load_s:.2f} | {rss:.0f} |")
     lines += [
         "",
         f"Latency: {args.latency_n} single examples of {split}, one call each. Load and peak RSS: a fresh process "
         f"loads the model and labels {split} once (batch size {DEFAULT_BATCH_SIZE}).",
         "",
-        "| labelled data | n | macro-F1 float | macro-F1 int8 | change (points) | same label |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| labelled data | n | precision | macro-F1 | change vs float32 (points) | same label as float32 |",
+        "|---|---:|---|---:|---:|---:|",
     ]
-    for path, (n, f_float, f_int8, agree) in f1.items():
-        change = 100 * (f_int8 - f_float)
-        lines.append(
-            f"| {path} | {n} | {100 * f_float:.2f} | {100 * f_int8:.2f} | {change:+.2f} | {100 * agree:.1f}% |"
-        )
+    for path, rows in f1.items():
+        reference = rows["float32"][1]
+        for name, (n, score, agree) in rows.items():
+            lines.append(
+                f"| {path} | {n} | {name} | {100 * score:.2f} | {100 * (score - reference):+.2f} | {100 * agree:.1f}% |"
+            )
     return lines
 
 

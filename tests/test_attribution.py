@@ -364,7 +364,6 @@ def test_entities_per_sentence_give_the_statements_of_a_whole_paragraph_run(monk
     assert {s.speaker for s in deferred} >= {"Sergey Lavrov"}
 
 
-
 def test_he_after_according_to_is_the_source_not_the_reported_subject():
     text = (
         "According to Lavrov, Russian President Vladimir Putin, for his part, has proposed a single front.\n\n"

@@ -49,6 +49,9 @@ def test_domain_folds_never_leak_the_held_out_domain(pools):
         assert not test_ids & {ex.id for ex in fold.train + fold.dev}  # the test split is only scored
         assert not {ex.article_id for ex in fold.train} & {ex.article_id for ex in fold.dev}
         assert len(fold.train) + len(fold.dev) == 12
+        # configurations are chosen on the held-out domain without its test-split examples
+        assert fold.selection and not test_ids & {ex.id for ex in fold.selection}
+        assert {ex.id for ex in fold.selection} < {ex.id for ex in fold.test}
 
 
 def test_domain_folds_check_their_input(pools):

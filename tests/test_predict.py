@@ -119,12 +119,51 @@ def test_quantized_model_is_int8_cached_separately_and_close_to_float(trained_ru
     plain, int8 = load_model(trained_run), load_model(trained_run, quantize=True)
     assert int8 is load_model(trained_run / "model", quantize=True) and int8 is not plain
     assert int8.quantized and not plain.quantized
-    assert isinstance(int8.model.bert.encoder.layer[0].attention.self.query, DynamicQuantizedLinear)
-    assert isinstance(plain.model.bert.encoder.layer[0].attention.self.query, torch_linear())
+    layer = int8.model.bert.encoder.layer[0]
+    assert isinstance(layer.intermediate.dense, DynamicQuantizedLinear)
+    assert isinstance(layer.attention.output.dense, DynamicQuantizedLinear)
+    assert type(layer.attention.self.query) is torch_linear()  # attention projections stay float32
+    assert isinstance(plain.model.bert.encoder.layer[0].intermediate.dense, torch_linear())
     rows = example_rows()
     for a, b in zip(predict(rows, model=plain), predict(rows, model=trained_run, quantize=True)):
         assert np.allclose(list(a["probs"].values()), list(b["probs"].values()), atol=0.02)
     assert predict(rows[:1], model=plain, quantize=True) == predict(rows[:1], model=int8)
+
+
+def test_bfloat16_model_is_cached_separately_and_gives_the_float_labels(trained_run):
+    import torch
+
+    from stancelab.predict import load_model
+
+    plain, bf16 = load_model(trained_run), load_model(trained_run, precision="bfloat16")
+    assert bf16 is load_model(trained_run / "model", precision="bfloat16") and bf16 is not plain
+    assert bf16.precision == "bfloat16" and not bf16.quantized
+    assert next(bf16.model.parameters()).dtype == torch.bfloat16
+    assert next(plain.model.parameters()).dtype == torch.float32  # the float copy is untouched
+    rows = example_rows()
+    fast = predict(rows, model=plain, precision="bfloat16")
+    for a, b in zip(predict(rows, model=plain), fast):
+        assert np.allclose(list(a["probs"].values()), list(b["probs"].values()), atol=0.03)
+        assert isinstance(b["probs"]["support"], float)
+    assert predict(rows, model=bf16) == fast  # a loaded model keeps its precision unless told otherwise
+
+
+def test_unknown_precision_names_the_choices(trained_run):
+    with pytest.raises(InputError, match=r"precision must be one of float32, bfloat16, int8, found 'fp8'"):
+        predict(example_rows(), model=trained_run, precision="fp8")
+    with pytest.raises(InputError, match=r"quantize=True asks for int8"):
+        predict(example_rows(), model=trained_run, precision="bfloat16", quantize=True)
+
+
+def test_cli_precision(trained_run, tmp_path):
+
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in example_rows()), encoding="utf-8")
+    args = ["--model", str(trained_run), "--input", str(src), "--output", str(out)]
+    assert main([*args, "--precision", "bfloat16"]) == 0
+    assert len(out.read_text(encoding="utf-8").splitlines()) == len(example_rows())
+    with pytest.raises(SystemExit):
+        main([*args, "--precision", "fp8"])
 
 
 def torch_linear():

@@ -24,7 +24,7 @@ from stancelab.metrics import (
     expected_calibration_error,
     format_metrics_table,
 )
-from stancelab.predict import LoadedModel, load_model, predict_logits, softmax
+from stancelab.predict import LoadedModel, add_precision_arguments, load_model, predict_logits, softmax
 from stancelab.schema import Example, read_examples
 
 
@@ -74,10 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", required=True, help="labelled JSONL (the project's example schema)")
     parser.add_argument("--output", help="folder for metrics.json and predictions.jsonl")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--quantize", action="store_true", help="evaluate the int8 copy of the model")
+    add_precision_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        loaded = load_model(args.model, quantize=args.quantize)
+        loaded = load_model(args.model, precision=args.precision)
         examples = read_examples(args.data, labels=tuple(loaded.labels), require_label=True)
         metrics, rows = evaluate_examples(examples, loaded, batch_size=args.batch_size)
     except InputError as err:

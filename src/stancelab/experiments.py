@@ -36,7 +36,7 @@ import random
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +56,17 @@ METHODS = ("finetune", "tfidf_lr", "frozen_lr", "setfit", "entailment")
 
 @dataclass
 class DomainFold:
-    """One leave-domain-out fold: train and dev from the other domains, test = the held-out domain."""
+    """One leave-domain-out fold: train and dev from the other domains, test = the held-out domain.
+
+    ``selection`` is the held-out domain without its test-split examples: configurations are compared on
+    it, so that choosing one never looks at the test split.
+    """
 
     domain: str
     train: list[Example]
     dev: list[Example]
     test: list[Example]
+    selection: list[Example] = field(default_factory=list)
 
 
 def article_holdout(examples: list[Example], fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
@@ -109,7 +114,8 @@ def domain_folds(
     for domain in domains or available:
         others = [ex for ex in trainable if ex.domain != domain]
         train, dev = article_holdout(others, dev_fraction, seed)
-        folds.append(DomainFold(domain, train, dev, [ex for ex in pool if ex.domain == domain]))
+        held_out = [ex for ex in pool if ex.domain == domain]
+        folds.append(DomainFold(domain, train, dev, held_out, [ex for ex in trainable if ex.domain == domain]))
     return folds
 
 
@@ -288,10 +294,12 @@ def run_lodo(
             _save_lodo(results, out_dir)
         for fold in folds:
             method = make_method(name, config, _work(options, name, fold.domain), options)
-            entry["folds"][fold.domain] = _scored(
-                method, fold.train, fold.dev, {"test": fold.test}, labels, options, name
-            )
+            evals = {"test": fold.test, "selection": fold.selection}
+            entry["folds"][fold.domain] = _scored(method, fold.train, fold.dev, evals, labels, options, name)
             entry["mean"], entry["std"] = summarise([f["test"] for f in entry["folds"].values()])
+            entry["selection_mean"], entry["selection_std"] = summarise(
+                [f["selection"] for f in entry["folds"].values() if "selection" in f]
+            )
             _save_lodo(results, out_dir)
     return results
 
@@ -361,13 +369,16 @@ def summarise(metrics: list[dict[str, Any]]) -> tuple[dict[str, float], dict[str
 def lodo_markdown(results: dict[str, Any]) -> str:
     """A summary table (one row per method) and a per-domain table per method."""
     lines = [
-        "| method | held-out domains | LODO macro-F1 (mean ± std) | in-domain test macro-F1 | gap | "
-        "LODO F1 conditional | extra sets (macro-F1 / F1 conditional) |",
-        "|---|---|---|---|---|---|---|",
+        "| method | held-out domains | LODO macro-F1 (mean ± std) | LODO without test-split examples (for "
+        "choosing configs) | in-domain test macro-F1 | gap | LODO F1 conditional | extra sets (macro-F1 / F1 "
+        "conditional) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, entry in results["methods"].items():
         mean, std, ref = entry.get("mean"), entry.get("std"), entry.get("in_domain")
         lodo = f"{mean['macro_f1']:.3f} ± {std['macro_f1']:.3f}" if mean else "-"
+        chosen_on = entry.get("selection_mean")
+        selection = f"{chosen_on['macro_f1']:.3f} ± {entry['selection_std']['macro_f1']:.3f}" if chosen_on else "-"
         test = f"{ref['test']['macro_f1']:.3f}" if ref else "-"
         gap = f"{mean['macro_f1'] - ref['test']['macro_f1']:+.3f}" if mean and ref else "-"
         cond = f"{mean['f1_conditional']:.3f}" if mean and "f1_conditional" in mean else "-"
@@ -376,7 +387,9 @@ def lodo_markdown(results: dict[str, Any]) -> str:
             for k, v in (ref or {}).items()
             if isinstance(v, dict) and "macro_f1" in v and k != "test"
         )
-        lines.append(f"| {name} | {len(entry['folds'])} | {lodo} | {test} | {gap} | {cond} | {extra or '-'} |")
+        lines.append(
+            f"| {name} | {len(entry['folds'])} | {lodo} | {selection} | {test} | {gap} | {cond} | {extra or '-'} |"
+        )
     for name, entry in results["methods"].items():
         if entry["folds"]:
             lines += ["", f"### {name}", "", *_per_label_table(entry["folds"], "domain")]
