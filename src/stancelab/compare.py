@@ -25,22 +25,17 @@ def load_run(run_dir: str | Path) -> dict[str, Any]:
     return json.loads(read_text(path))
 
 
+def metrics_row(m: dict[str, Any]) -> dict[str, Any]:
+    """One flat row of a split's metrics: n, accuracy, macro-F1 with its CI, ECE (None for the
+    baselines, which have none) and the F1 of every label."""
+    low, high = m["macro_f1_ci"]
+    row = {"n": m["n"], "accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "ci_low": low, "ci_high": high}
+    return {**row, "ece": m.get("ece"), **{f"f1_{label}": v["f1"] for label, v in m["per_class"].items()}}
+
+
 def comparison_rows(run_dirs: list[str], split: str = "test") -> list[dict[str, Any]]:
-    rows = []
-    for run_dir in run_dirs:
-        m = load_run(run_dir)[split]
-        row = {
-            "run": str(run_dir),
-            "n": m["n"],
-            "accuracy": m["accuracy"],
-            "macro_f1": m["macro_f1"],
-            "ci_low": m["macro_f1_ci"][0],
-            "ci_high": m["macro_f1_ci"][1],
-            "ece": m.get("ece"),
-        }
-        row.update({f"f1_{label}": v["f1"] for label, v in m["per_class"].items()})
-        rows.append(row)
-    return rows
+    """One ``metrics_row`` per run directory, named by the directory."""
+    return [{"run": str(run_dir), **metrics_row(load_run(run_dir)[split])} for run_dir in run_dirs]
 
 
 def format_rows(rows: list[dict[str, Any]], markdown: bool = False) -> str:

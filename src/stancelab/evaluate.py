@@ -24,7 +24,14 @@ from stancelab.metrics import (
     expected_calibration_error,
     format_metrics_table,
 )
-from stancelab.predict import LoadedModel, add_precision_arguments, load_model, predict_logits, softmax
+from stancelab.predict import (
+    LoadedModel,
+    add_precision_arguments,
+    load_model,
+    predict_logits,
+    quiet_model_loading,
+    softmax,
+)
 from stancelab.schema import Example, read_examples
 
 
@@ -76,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=64)
     add_precision_arguments(parser)
     args = parser.parse_args(argv)
+    quiet_model_loading()
     try:
         loaded = load_model(args.model, precision=args.precision)
         examples = read_examples(args.data, labels=tuple(loaded.labels), require_label=True)

@@ -441,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.input and not args.output:
         parser.error("--input needs --output")
+    quiet_model_loading()
     try:
         if args.article:
             return _main_article(args)
@@ -460,6 +461,15 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_jsonl(args.output, rows)
     print(f"wrote {len(rows)} predictions to {args.output}")
     return 0
+
+
+def quiet_model_loading() -> None:
+    """For the command lines: no per-load weight progress bar or load report from transformers (the
+    model is a finished run; its problems are reported by stancelab's own checks)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
 
 def add_precision_arguments(parser: argparse.ArgumentParser) -> None:

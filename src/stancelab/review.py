@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stancelab.compare import comparison_rows, load_run
+from stancelab.compare import comparison_rows, load_run, metrics_row
 from stancelab.io import InputError, read_jsonl_objects, read_text
 from stancelab.schema import Example
 from stancelab.viz import label_colour, stance_map_figure, stance_matrix  # noqa: F401 (stance_map_figure: notebook API)
@@ -308,16 +308,9 @@ def metrics_frame(runs: dict[str, Path], split: str = "test", baselines: bool = 
     for name, run_dir in runs.items():
         rows.append({**comparison_rows([str(run_dir)], split)[0], "run": name, "system": "fine-tuned"})
         for system, result in (load_run(run_dir).get("baselines", {}) if baselines else {}).items():
-            rows.append({"run": name, "system": system, **_baseline_row(result[split])})
+            rows.append({"run": name, "system": system, **metrics_row(result[split])})
     frame = pd.DataFrame(rows).set_index(["run", "system"])
     return frame[[c for c in frame.columns if c != "ece"] + ["ece"]]
-
-
-def _baseline_row(m: dict[str, Any]) -> dict[str, Any]:
-    """The columns of ``compare.comparison_rows`` for a baseline's metrics (baselines have no ECE)."""
-    low, high = m["macro_f1_ci"]
-    row = {"n": m["n"], "accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "ci_low": low, "ci_high": high}
-    return {**row, "ece": m.get("ece"), **{f"f1_{lb}": v["f1"] for lb, v in m["per_class"].items()}}
 
 
 def ci_figure(frame: Any, title: str = "test macro-F1 with 95% bootstrap CI") -> Any:
