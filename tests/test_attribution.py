@@ -324,7 +324,7 @@ def test_apposition_gives_name_title_and_affiliation():
     )
     statements = extract_statements(text)
     assert [(s.speaker, s.speaker_affiliation) for s in statements] == [
-        ("Tove Haugen", "Norway"),
+        ("Tove Haugen", "Norwegian Olympic Committee"),  # an officer speaks for the organisation
         ("Eleanor Marsh", ""),
     ]
 
@@ -382,3 +382,86 @@ def test_seed_article_speakers():
     assert "Sergey Lavrov" in speakers
     last = statements[-1]
     assert (last.speaker, last.speaker_affiliation, last.cue) == ("Sergey Lavrov", "Russia", "added")
+
+
+# --- affiliation ------------------------------------------------------------------------------------
+
+
+def affiliations(text: str) -> dict[str, str]:
+    return {s.speaker: s.speaker_affiliation for s in extract_statements(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "affiliation"),
+    [
+        (  # a one-word company after "of" in the description
+            "Marta Lindqvist, chief executive of the search firm Quorra, said the rules would hurt small developers.",
+            "Marta Lindqvist",
+            "Quorra",
+        ),
+        (
+            "Dr Omar Reyes, a senior economist at Bellmont Capital, said the cut was premature.",
+            "Omar Reyes",
+            "Bellmont Capital",
+        ),
+        (  # a relative clause about the person
+            "Helen Dorsey, who chairs Millbrook Parish Council, said residents had no quarrel with the plan.",
+            "Helen Dorsey",
+            "Millbrook Parish Council",
+        ),
+        ("EU Trade Commissioner Lena Berg said the bloc would retaliate.", "Lena Berg", "European Commission"),
+        (  # a portfolio is no organisation; the country the sentence names is
+            "Federal Justice Minister Katrin Vogel said Germany would back the reform.",
+            "Katrin Vogel",
+            "Germany",
+        ),
+        ("“Italy will not sign this treaty,” Foreign Minister Paolo Ferri said.", "Paolo Ferri", "Italy"),
+        (  # the place of the scene is not the minister's country
+            "Foreign Minister Paolo Ferri told reporters in Brussels that the plan was unfair.",
+            "Paolo Ferri",
+            "",
+        ),
+        (
+            "“We will win this seat,” said Priya Anand, Labour’s candidate for the new constituency.",
+            "Priya Anand",
+            "Labour Party",
+        ),
+    ],
+)
+def test_affiliation_from_the_description(text, speaker, affiliation):
+    assert affiliations(text)[speaker] == affiliation
+
+
+def test_possessor_resolves_to_the_organisation_just_named():
+    text = (
+        "The Northern Growers Association took a cautious line. Its chair, Tom Fraser, said the industry "
+        "could accept the cap."
+    )
+    assert affiliations(text)["Tom Fraser"] == "The Northern Growers Association"
+
+
+def test_the_partys_leader_resolves_to_the_party():
+    text = (
+        'The main opposition party, Law and Order, said it would fight the bill. "This is a power grab," '
+        "said Anna Nowak, the party's parliamentary leader."
+    )
+    assert affiliations(text) == {"Law and Order": "Law and Order", "Anna Nowak": "Law and Order"}
+
+
+def test_the_countrys_minister_resolves_to_the_country():
+    text = "Norway backed the plan. The country’s fisheries minister, Kari Vold, said the quotas were fair."
+    assert affiliations(text)["Kari Vold"] == "Norway"
+
+
+def test_a_persons_own_name_is_never_the_affiliation():
+    statement = one("National Police Chief Anders Lindqvist said the force would enforce the new rules.")
+    assert "Lindqvist" not in statement.speaker_affiliation
+
+
+def test_organisations_speak_for_themselves_and_state_bodies_for_their_country():
+    assert affiliations("The Finnish Nurses Association said the reform was welcome.") == {
+        "The Finnish Nurses Association": "The Finnish Nurses Association"
+    }
+    assert affiliations("The Russian Foreign Ministry said the sanctions were illegal.") == {
+        "The Russian Foreign Ministry": "Russia"
+    }

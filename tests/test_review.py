@@ -285,3 +285,42 @@ def test_stance_map_figure_shortens_long_speaker_names_visibly():
     table = article_table().assign(speaker="A Western diplomat following the talks closely in Geneva")
     ax = review.stance_map_figure(table).axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["A Western\ndiplomat\nfollowing the …"]
+
+
+def _summary(macro_f1: float, conditional: float) -> dict:
+    return {"macro_f1": macro_f1, "f1_conditional": conditional}
+
+
+def test_lodo_frame_one_row_per_method_and_experiment(tmp_path):
+    lodo = {
+        "methods": {
+            "tfidf_lr": {
+                "folds": {"a": {}, "b": {}},
+                "mean": _summary(0.6, 0.5),
+                "std": _summary(0.1, 0.2),
+                "selection_mean": _summary(0.62, 0.5),
+                "in_domain": {"test": {"macro_f1": 0.7}},
+            },
+            "finetune": {"folds": {}},  # started, no fold finished yet
+        }
+    }
+    path = tmp_path / "lodo_x" / "lodo.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(lodo), encoding="utf-8")
+    frame = review.lodo_frame([path])
+    assert list(frame.index) == [("lodo_x", "tfidf_lr"), ("lodo_x", "finetune")]
+    row = frame.loc[("lodo_x", "tfidf_lr")]
+    assert (row["domains"], row["lodo_macro_f1"], row["lodo_without_test_split"]) == (2, 0.6, 0.62)
+    assert (row["lodo_f1_conditional"], row["in_domain_test_macro_f1"]) == (0.5, 0.7)
+    assert frame.loc[("lodo_x", "finetune")]["domains"] == 0
+    assert review.lodo_frame([]).empty
+
+
+def test_curve_frame_mean_std_and_seeds_per_size(tmp_path):
+    cell = {"seeds": 3, "mean": _summary(0.61, 0.5), "std": _summary(0.04, 0.1), "n_train": 200}
+    curve = {"sizes": ["50", "200"], "methods": {"tfidf_lr": {"summary": {"200": cell}}}}
+    path = tmp_path / "curve.json"
+    path.write_text(json.dumps(curve), encoding="utf-8")
+    frame = review.curve_frame(path)
+    assert list(frame.columns) == ["n=50", "n=200"]
+    assert frame.loc["tfidf_lr"].tolist() == ["-", "0.610 ± 0.040 (3)"]

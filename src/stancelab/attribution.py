@@ -167,6 +167,14 @@ COUNTRIES = {
     "Finland": "finland|finnish|helsinki",
     "Denmark": "denmark|danish|copenhagen",
     "Austria": "austria|austrian|vienna",
+    "Slovakia": "slovakia|slovak|bratislava",
+    "Slovenia": "slovenia|slovenian|ljubljana",
+    "Croatia": "croatia|croatian|zagreb",
+    "Malta": "malta|maltese|valletta",
+    "Cyprus": "cyprus|cypriot|nicosia",
+    "Bulgaria": "bulgaria|bulgarian",
+    "Luxembourg": "luxembourg",
+    "Iceland": "iceland|icelandic|reykjavik",
     "Switzerland": "switzerland|swiss|bern",
     "Greece": "greece|greek|athens",
     "Portugal": "portugal|portuguese|lisbon",
@@ -209,6 +217,41 @@ COUNTRIES = {
 }
 # fmt: on
 COUNTRY_OF = {alias: country for country, aliases in COUNTRIES.items() for alias in aliases.split("|")}
+
+# Affiliation tables (``_affiliation``). Parties by the words titles use for them ("Conservative MP",
+# "Labour's candidate"); only capitalised words count, so "green hydrogen" is no party.
+PARTIES = {
+    "Conservative Party": "conservative|conservatives|tory|tories",
+    "Labour Party": "labour",
+    "Liberal Democrats": "liberal democrat|liberal democrats|lib dem|lib dems",
+}
+PARTY_OF = {alias: party for party, aliases in PARTIES.items() for alias in aliases.split("|")}
+# A title word plus a trigger word name the body a person speaks for: "EU Trade Commissioner".
+TITLE_BODIES = {"commissioner": ("eu|e.u.|european", "European Commission")}
+# Fields of a post: "Justice Minister", "Transport Secretary", "Foreign Affairs" name a portfolio, not
+# an organisation, even where the entity recogniser calls them one.
+PORTFOLIO_WORDS = set(
+    (
+        "affairs agriculture climate commerce culture defence defense development digital economy education energy "
+        "environment finance foreign health home homeland housing immigration industry interior international "
+        "justice labour migration research science security sport sports state technology trade transport "
+    ).split()
+)
+# Words that make an organisation part of a state, which then speaks for its country ("the Russian
+# Foreign Ministry" -> Russia; "the Finnish Red Cross" speaks for itself).
+GOVERNMENT_WORDS = {"ministry", "department", "government", "embassy", "cabinet", "chancellery", "presidency"}
+# Verbs of a relative clause that say where a person works: "who chairs X", "who researches ... at X".
+OFFICE_VERBS = set(
+    (
+        "chairs chaired co-chairs heads headed leads led runs ran directs directed manages managed founded "
+        "co-founded represents works worked researches studies teaches lectures coordinates edits owns "
+    ).split()
+)
+# Titles of state office: with no country in the mention, a country the same sentence names is the
+# one the person speaks for ("“Italy will not sign,” Foreign Minister Paolo Ferrante said").
+STATE_TITLES = {"minister", "chancellor", "ambassador", "envoy"}
+# How far back (characters) "its chair" / "their spokesman" may look for the organisation just named.
+POSSESSOR_REACH = 300
 
 OPEN_QUOTES = "“«„"
 CLOSE_QUOTES = "”»"
@@ -545,16 +588,24 @@ class _Extractor:
         """
         from spacy.tokens import Span
 
-        speakers = [a.speaker for a in anchors if a.speaker is not None and a.speaker.tag_ != "PRP"]
-        wanted = {(id(tok.doc), tok.sent.start): tok.sent for tok in speakers}
+        wanted: dict[tuple[int, int], object] = {}
+        for anchor in anchors:
+            tok = anchor.speaker
+            if tok is not None and tok.tag_ != "PRP":
+                span = self.sentences[anchor.sentence].span
+                span = span if span.doc is tok.doc and span.start <= tok.i < span.end else tok.sent
+                wanted.setdefault((id(span.doc), span.start), span)
         for sent in self.sentences:
             subject = _root_subject(sent.span)
             if subject is not None and subject.tag_ in ("NNP", "NNPS"):
                 wanted.setdefault((id(sent.span.doc), sent.span.start), sent.span)
         spans = list(wanted.values())
+        found: dict[int, tuple[object, list]] = {}  # one set_ents per paragraph doc: each call walks the doc
         for span, doc in zip(spans, self.ner.pipe(span.as_doc() for span in spans)):
-            ents = [Span(span.doc, span.start + e.start, span.start + e.end, label=e.label_) for e in doc.ents]
-            span.doc.set_ents(ents, default="unmodified")
+            ents = found.setdefault(id(span.doc), (span.doc, []))[1]
+            ents += [Span(span.doc, span.start + e.start, span.start + e.end, label=e.label_) for e in doc.ents]
+        for doc, ents in found.values():
+            doc.set_ents(ents, default="unmodified")
 
     def _in_quote(self, pos: int) -> bool:
         return any(q.start <= pos < q.end for q in self.quotes)
@@ -991,6 +1042,8 @@ class SpeakerResolver:
         self.persons: list[Mention] = []  # persons in order of their latest mention
         self.pronoun_of: dict[str, str] = {}  # person name -> "he" / "she", learnt from resolved pronouns
         self.last_group: Mention | None = None
+        self.last_group_end = -POSSESSOR_REACH - 1  # article offset where the last group was mentioned
+        self.last_country: Mention | None = None  # for "the country's minister"
 
     def resolve(self, head, offset: int, text: str) -> Mention | None:
         """Resolve the mention headed by token ``head`` (a paragraph doc token; ``offset`` places it)."""
@@ -1004,7 +1057,9 @@ class SpeakerResolver:
         if mention.is_person:
             self.persons = [m for m in self.persons if m.name != mention.name] + [mention]
         else:
-            self.last_group = mention
+            self.last_group, self.last_group_end = mention, end
+        if mention.affiliation in COUNTRIES:
+            self.last_country = mention
         return Mention(mention.name, mention.affiliation, start, end, mention.is_person)
 
     def _person_pronoun(self, pronoun: str) -> Mention | None:
@@ -1036,18 +1091,50 @@ class SpeakerResolver:
             return self.known[key]
         if key in COUNTRY_OF and not any(t.lower_ in ORG_WORDS for t in tokens):
             mention = Mention(_strip_possessive(written), COUNTRY_OF[key], start, end, False)
-        elif name_tokens and (title_tokens or _looks_like_person(name_tokens)):
-            mention = self._new_person(name_tokens, [*title_tokens, *tokens], start, end)
+        elif name_tokens and not _describes_group(title_tokens) and (title_tokens or _looks_like_person(name_tokens)):
+            mention = self._new_person(head, name_tokens, [*title_tokens, *tokens], start, end)
         else:
             mention = self._description(tokens, written, start, end)
         self._remember(key, mention, name_tokens)
+        for tok in title_tokens if not mention.is_person else []:
+            if tok.lower_ in ORG_WORDS:
+                self.known[tok.lower_] = mention  # "The main opposition party, Law and Tradition": "the party"
         for word in _title_heads([*title_tokens, *tokens], name_tokens) if mention.is_person else []:
             self.known[word] = mention  # the latest "minister" is the one "the minister" means
         return mention
 
-    def _new_person(self, name_tokens, tokens, start: int, end: int) -> Mention:
+    def _new_person(self, head, name_tokens, tokens, start: int, end: int) -> Mention:
+        """A person's first full mention; the affiliation comes from the mention's words, else from a
+        clause about the person ("who chairs X"), else from the possessor ("its chair" -> X)."""
         name = _name_text(name_tokens)
-        return Mention(name, _affiliation(tokens, name_tokens), start, end, True)
+        affiliation = (
+            _affiliation(tokens, name_tokens)
+            or _clause_affiliation(head)
+            or self._possessor_affiliation(tokens, start)
+            or _sentence_country(head, tokens)
+        )
+        return Mention(name, affiliation, start, end, True)
+
+    def _possessor_affiliation(self, tokens, start: int) -> str:
+        """'Its chair, Tom Fraser' / 'the party's leader' / 'the country's minister': the organisation or
+        country just named. "its" and "their" reach back ``POSSESSOR_REACH`` characters at most."""
+        poss = next((t for t in tokens if t.dep_ == "poss"), None)
+        if poss is None:
+            return ""
+        if poss.lower_ in ("its", "their"):
+            subject = _root_subject(poss.sent)
+            named = subject is not None and subject.i < poss.i and subject.text[:1].isupper()
+            if named and subject.head.is_ancestor(poss):
+                return _subject_affiliation(subject)  # "Switzerland ... according to its ambassador"
+            near = start - self.last_group_end <= POSSESSOR_REACH
+            group = self.last_group if near else None
+        elif poss.lower_ == "country":
+            group = self.last_country
+        elif poss.tag_ == "NN" and any(c.lower_ == "the" for c in poss.children):
+            group = self.known.get(poss.lower_)
+        else:
+            return ""
+        return group.affiliation if group is not None and not group.is_person else ""
 
     def _description(self, tokens, written: str, start: int, end: int) -> Mention:
         """'the ministry' / 'the minister' -> an earlier speaker with that word; else the words as written."""
@@ -1061,7 +1148,8 @@ class SpeakerResolver:
                 return self.last_group  # "the company" is the last organisation that spoke
         name = _strip_possessive(written)
         person = not any(w in ORG_WORDS for w in words) and any(w in TITLE_WORDS for w in words[1:])
-        return Mention(name, _affiliation(tokens, []) or _org_self(tokens, name), start, end, person)
+        affiliation = _affiliation(tokens, []) if person else _org_affiliation(tokens, name)
+        return Mention(name, affiliation, start, end, person)
 
     def _remember(self, key: str, mention: Mention, name_tokens) -> None:
         self.known.setdefault(key, mention)
@@ -1086,10 +1174,21 @@ def _mention_head(head) -> tuple:
     if appos and described and appos[0].ent_type_ not in ("GPE", "DATE", "NORP"):
         return appos[0], _mention_tokens(head)
     # "Tove Haugen, president of the Norwegian Olympic Committee," -> the description gives title and affiliation
-    description = [c for c in head.children if c.dep_ == "appos" and c.tag_ in ("NN", "NNS")]
+    description = [
+        c for c in head.children if c.dep_ == "appos" and (c.tag_ in ("NN", "NNS") or c.lower_ in TITLE_WORDS)
+    ]  # "Richard Holloway, the Conservative MP for Mid Marsham,"
     if description and head.tag_ in ("NNP", "NNPS"):
         return head, _mention_tokens(description[0])
     return head, []
+
+
+def _describes_group(title_tokens) -> bool:
+    """'The main opposition party, Law and Order,': the name is an organisation's, whatever the entity
+    recogniser says ("a ministry spokeswoman, Anna Lee," and "Royal College of Nursing general secretary
+    Claire Whitby" still name a person)."""
+    ids = {t.i for t in title_tokens}
+    last = title_tokens[-1] if title_tokens else None  # the organisation word ends the description
+    return last is not None and last.lower_ in ORG_WORDS and last.head.i not in ids
 
 
 def _names_a_source(head) -> bool:
@@ -1107,12 +1206,7 @@ def _mention_tokens(head) -> list:
     keep = [t for t in keep if not t.is_space]
     while len(keep) > 1 and keep[0].is_punct:
         keep = keep[1:]
-    run = [keep[0]]
-    for tok in keep[1:]:  # stop at the first gap left by a dropped clause
-        if tok.i != run[-1].i + 1:
-            break
-        run.append(tok)
-    return run
+    return _contiguous_around(keep, head) or keep[:1]  # stop at the gaps left by dropped clauses
 
 
 _MENTION_PREPS = ("of", "for", "at", "in", "from", "with", "to", "close")
@@ -1188,29 +1282,181 @@ def _looks_like_person(name_tokens) -> bool:
 
 
 def _affiliation(tokens, name_tokens) -> str:
-    """Country or organisation named in the title: 'Russian Foreign Minister' -> 'Russia'."""
+    """Who a person speaks for, from the words around the name, in this order: the organisation a
+    description names ("chief executive of the firm Lumio"), a body named by a title ("EU Trade
+    Commissioner" -> European Commission), an organisation in the title ("Bundesbank President"), a
+    country ("Russian Foreign Minister" -> Russia), a party ("Conservative MP"). Never the person's own name.
+    """
     names = {t.i for t in name_tokens}
     words = [t for t in tokens if t.i not in names]
+    if not words:
+        return ""
+    found = _named_body(words) or _title_body(words) or _title_org(words) or _country(words) or _party(words)
+    own = {t.lower_ for t in name_tokens}
+    return "" if own & set(found.lower().split()) else found
+
+
+def _named_body(words) -> str:
+    """The proper name after "of" / "at" in a description: 'Ingrid Solberg of the Norwegian Institute of
+    International Affairs', 'a senior economist at Desjardins'; a country is given by its name."""
+    for prep in words:
+        if prep.dep_ != "prep" or prep.lower_ not in ("of", "at"):
+            continue
+        obj = next((c for c in prep.children if c.dep_ == "pobj"), None)
+        if obj is None or obj.tag_ not in ("NNP", "NNPS"):
+            continue
+        phrase = _proper_phrase(obj)
+        if not set(phrase.lower().split()) <= PORTFOLIO_WORDS | {"and", "of"}:  # not "Minister of Foreign Affairs"
+            return COUNTRY_OF.get(phrase.lower(), phrase)
+    return ""
+
+
+_NAME_LINKS = ("of", "for", "and", "&", "the")  # "Centre for Science and Environment", "Tour of the Alps"
+
+
+def _proper_phrase(tok) -> str:
+    """The capitalised words around ``tok`` within its phrase: 'the Norwegian firm Nordvik Defence' ->
+    'Nordvik Defence'; 'the Business Council of Canada' -> 'Business Council of Canada'."""
+    inside = {t.i for t in tok.subtree}
+    doc = tok.doc
+
+    def part(i: int) -> bool:
+        return i in inside and (doc[i].text[:1].isupper() or doc[i].tag_ in ("POS", "HYPH") or doc[i].text in "’'")
+
+    def link(i: int, step: int) -> int:
+        """Length of a connector run ("of", "of the", "and", "for") at ``i`` that leads to another capital."""
+        n = 0
+        while i + n * step in inside and doc[i + n * step].lower_ in _NAME_LINKS and n < 2:
+            n += 1
+        return n if n and part(i + n * step) else 0
+
+    lo, hi = tok.i, tok.i
+    while part(lo - 1) or link(lo - 1, -1):
+        lo -= 1 + link(lo - 1, -1)
+    while part(hi + 1) or link(hi + 1, 1):
+        hi += 1 + link(hi + 1, 1)
+    while hi > lo and (doc[hi].tag_ in ("POS", "HYPH") or doc[hi].text in "’'"):
+        hi -= 1
+    return doc[lo : hi + 1].text
+
+
+def _title_body(words) -> str:
+    """'EU Climate Commissioner' -> European Commission (``TITLE_BODIES``)."""
+    lower = {t.lower_ for t in words}
+    for title, (triggers, body) in TITLE_BODIES.items():
+        if title in lower and lower & set(triggers.split("|")):
+            return body
+    return ""
+
+
+def _title_org(words) -> str:
+    """An organisation the entity recogniser finds in the title ("Bundesbank President", "UNHCR spokesman").
+
+    Trailing title words are cut ("Federal Trade Commission Chair"); a portfolio ("Federal Justice
+    Minister", "Transport Secretary") is no organisation, nor is a lone capitalised word left after the cut
+    ("Counsel General"); a state body gives its country.
+    """
+    ids = {t.i for t in words}
+    for ent in words[0].doc.ents:
+        if ent.label_ != "ORG" or not all(t.i in ids for t in ent):
+            continue
+        toks = list(ent)
+        while any(t.text[:1].isupper() for t in toks) and not toks[0].text[:1].isupper():
+            toks = toks[1:]  # "institute INRAE"; "the national health insurance fund" stays whole
+        while toks and (toks[-1].lower_ in TITLE_WORDS or toks[-1].tag_ == "POS"):
+            toks = toks[:-1]
+        if not toks or toks[-1].lower_ in PORTFOLIO_WORDS or all(t.lower_ in TITLE_WORDS for t in toks):
+            continue
+        if len(toks) == 1 and len(ent) > 1 and not toks[0].text.isupper() and toks[0].lower_ not in ORG_WORDS:
+            continue
+        text = _strip_possessive(ent.doc[toks[0].i : toks[-1].i + 1].text)
+        return _org_affiliation(toks, text)
+    return ""
+
+
+def _phrase_lookup(words, table: dict[str, str]) -> tuple[str, int]:
+    """The first phrase of up to three words found in ``table``: (value, index of its last word) or ("", -1)."""
     for i in range(len(words)):
         for n in (3, 2, 1):
             phrase = " ".join(t.lower_ for t in words[i : i + n])
-            if len(words[i : i + n]) == n and phrase in COUNTRY_OF:
-                return COUNTRY_OF[phrase]
-    if not words:
+            if len(words[i : i + n]) == n and phrase in table:
+                return table[phrase], i + n - 1
+    return "", -1
+
+
+def _country(words) -> str:
+    """A country word in the mention: 'Russian Foreign Minister' -> Russia (``COUNTRIES``)."""
+    return _phrase_lookup(words, COUNTRY_OF)[0]
+
+
+def _party(words) -> str:
+    """A capitalised party word that is not a portfolio: 'Labour's candidate', not 'Labour Minister'."""
+    capitalised = [t for t in words if t.text[:1].isupper() or t.tag_ == "POS"]
+    party, last = _phrase_lookup(capitalised, PARTY_OF)
+    if not party:
         return ""
-    ids = {t.i for t in words}
-    for ent in words[0].doc.ents:
-        # a one-word ORG inside a title ("Transport Secretary") is the ministry's field, not an organisation
-        if ent.label_ == "ORG" and all(t.i in ids for t in ent) and (len(ent) >= 2 or ent[0].lower_ in ORG_WORDS):
-            return _strip_possessive(ent.text)
-    return ""
+    after = capitalised[last].i + 1
+    doc = capitalised[last].doc
+    return "" if after < len(doc) and doc[after].lower_ in ("minister", "secretary") else party
 
 
-def _org_self(tokens, name: str) -> str:
-    """An organisation speaking for itself is its own affiliation; an unnamed source has none."""
-    if any(t.tag_ in ("NNP", "NNPS") for t in tokens):
-        return name
-    return ""
+def _clause_affiliation(head) -> str:
+    """A relative clause about a person: 'who chairs Grassington Parish Council', 'who heads the
+    Federation of Italian Mediators', 'who researches electoral geography at the University of Leeds'."""
+    clause = next((c for c in head.children if c.dep_ == "relcl"), None)
+    if clause is None or clause.lower_ not in OFFICE_VERBS:
+        return ""
+    obj = next((c for c in clause.children if c.dep_ == "dobj"), None)
+    if obj is not None and obj.tag_ in ("NN", "NNS"):  # "the King Valley Vignerons association"
+        obj = next((c for c in obj.children if c.dep_ == "compound" and c.tag_ in ("NNP", "NNPS")), None)
+    if obj is not None and obj.tag_ in ("NNP", "NNPS"):
+        return _proper_phrase(obj)
+    return _named_body(sorted(clause.subtree, key=lambda t: t.i))
+
+
+def _sentence_country(head, tokens) -> str:
+    """For a state title without a country ("Foreign Minister Paolo Ferrante"): the one country the
+    sentence names outside the mention, not counting places of the scene ("told reporters in Rome")."""
+    if not any(t.lower_ in STATE_TITLES for t in tokens):
+        return ""
+    own = {t.i for t in tokens}
+    words = [t for t in head.sent if t.i not in own and t.text[:1].isupper() and t.dep_ != "pobj"]
+    found = set()
+    for tok in words:
+        country = _country([tok])
+        if country:
+            found.add(country)
+    return found.pop() if len(found) == 1 else ""
+
+
+def _subject_affiliation(subject) -> str:
+    """A country or a named organisation as the subject of the sentence ("Switzerland", "The Rice
+    Exporters Association"); "" for a person or anything else."""
+    phrase = _proper_phrase(subject)
+    if phrase.lower() in COUNTRY_OF:
+        return COUNTRY_OF[phrase.lower()]
+    named_org = subject.ent_type_ == "ORG" or subject.lower_ in ORG_WORDS
+    return phrase if named_org else ""
+
+
+def _is_plain_name(tok) -> bool:
+    """A capitalised word that is neither a title nor an organisation word ("Anders", "Lindgren")."""
+    return tok.tag_ in ("NNP", "NNPS") and tok.lower_ not in ORG_WORDS | TITLE_WORDS
+
+
+def _org_affiliation(tokens, name: str) -> str:
+    """An organisation speaks for itself ("the Finnish Red Cross"), a state body for its country ("the
+    Russian Foreign Ministry" -> Russia); an unnamed source ("the union") has none, or its country."""
+    tail = tokens[-3:]
+    if len(tail) == 3 and tail[0].lower_ in TITLE_WORDS and all(_is_plain_name(t) for t in tail[1:]):
+        return ""  # "National Police Chief Anders Lindgren": a person the parse left unsplit
+    country = _country(tokens)
+    named = any(t.tag_ in ("NNP", "NNPS") for t in tokens)
+    if country and (not named or any(t.lower_ in GOVERNMENT_WORDS for t in tokens)):
+        return country
+    if country and _strip_det(name).lower() in COUNTRY_OF:
+        return country
+    return name if named else ""
 
 
 TITLE_ALIASES = {"sen.": "senator", "gov.": "governor", "rep.": "representative", "gen.": "general"}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import os
 import re
 import tempfile
@@ -311,6 +312,49 @@ def metrics_frame(runs: dict[str, Path], split: str = "test", baselines: bool = 
             rows.append({"run": name, "system": system, **metrics_row(result[split])})
     frame = pd.DataFrame(rows).set_index(["run", "system"])
     return frame[[c for c in frame.columns if c != "ece"] + ["ece"]]
+
+
+def lodo_frame(paths: list[str | os.PathLike]) -> Any:
+    """One row per method of each leave-domain-out result (``experiments/*/lodo.json``): held-out domains,
+    mean macro-F1 over them, the mean without test-split examples (what configs are chosen on), mean
+    conditional F1 and the in-domain test macro-F1 where the experiment trained the in-domain model."""
+    import pandas as pd
+
+    rows = []
+    for path in paths:
+        results = json.loads(read_text(Path(path)))
+        for method, entry in results["methods"].items():
+            mean, reference = entry.get("mean") or {}, entry.get("in_domain") or {}
+            rows.append(
+                {
+                    "experiment": Path(path).parent.name,
+                    "method": method,
+                    "domains": len(entry["folds"]),
+                    "lodo_macro_f1": mean.get("macro_f1"),
+                    "lodo_std": (entry.get("std") or {}).get("macro_f1"),
+                    "lodo_without_test_split": (entry.get("selection_mean") or {}).get("macro_f1"),
+                    "lodo_f1_conditional": mean.get("f1_conditional"),
+                    "in_domain_test_macro_f1": (reference.get("test") or {}).get("macro_f1"),
+                }
+            )
+    return pd.DataFrame(rows).set_index(["experiment", "method"]) if rows else pd.DataFrame()
+
+
+def curve_frame(path: str | os.PathLike) -> Any:
+    """Learning-curve table of ``experiments/curve/curve.json``: "mean ± std (seeds)" of dev macro-F1,
+    one row per method, one column per training-set size."""
+    import pandas as pd
+
+    results = json.loads(read_text(Path(path)))
+    table = {
+        method: {
+            f"n={size}": f"{cell['mean']['macro_f1']:.3f} ± {cell['std']['macro_f1']:.3f} ({cell['seeds']})"
+            for size, cell in entry["summary"].items()
+        }
+        for method, entry in results["methods"].items()
+    }
+    sizes = [f"n={size}" for size in results["sizes"]]
+    return pd.DataFrame.from_dict(table, orient="index").reindex(columns=sizes).fillna("-")
 
 
 def ci_figure(frame: Any, title: str = "test macro-F1 with 95% bootstrap CI") -> Any:
