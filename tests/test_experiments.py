@@ -239,3 +239,32 @@ def test_merge_joins_curves_of_separate_runs(experiment_config, tmp_path):
     assert (out / "curve.png").is_file()
     same = str(tmp_path / "one" / "curve.json")
     assert main(["merge", same, same, "--out", str(out)]) == 2  # a method twice
+
+
+def test_merge_joins_sizes_of_one_method_and_refuses_a_size_twice(experiment_config, tmp_path):
+    base = ["curve", "--config", str(experiment_config), "--methods", "tfidf_lr", "--seeds", "1"]
+    assert main([*base, "--sizes", "3", "--out", str(tmp_path / "small")]) == 0
+    assert main([*base, "--sizes", "6", "--out", str(tmp_path / "large")]) == 0
+    files = [str(tmp_path / name / "curve.json") for name in ("small", "large")]
+    assert main(["merge", *files, "--out", str(tmp_path / "merged")]) == 0
+    merged = json.loads((tmp_path / "merged" / "curve.json").read_text())
+    assert merged["sizes"] == ["3", "6"] and sorted(merged["methods"]["tfidf_lr"]["summary"]) == ["3", "6"]
+    assert main(["merge", files[0], files[0], "--out", str(tmp_path / "merged")]) == 2
+
+
+def test_merge_joins_lodo_runs_over_different_domains(experiment_config, tmp_path):
+    base = ["lodo", "--config", str(experiment_config), "--methods", "tfidf_lr", "--no-in-domain"]
+    for domain in DOMAINS[:2]:
+        assert main([*base, "--domains", domain, "--out", str(tmp_path / domain)]) == 0
+    files = [str(tmp_path / domain / "lodo.json") for domain in DOMAINS[:2]]
+    assert main(["merge", *files, "--out", str(tmp_path / "merged")]) == 0
+    merged = json.loads((tmp_path / "merged" / "lodo.json").read_text())
+    entry = merged["methods"]["tfidf_lr"]
+    assert sorted(entry["folds"]) == DOMAINS[:2]
+    scores = [entry["folds"][d]["test"]["macro_f1"] for d in DOMAINS[:2]]
+    assert entry["mean"]["macro_f1"] == pytest.approx(sum(scores) / 2)
+    assert "selection_mean" in entry and (tmp_path / "merged" / "lodo.md").is_file()
+    assert main(["merge", files[0], files[0], "--out", str(tmp_path / "merged")]) == 2  # a domain twice
+    curve = tmp_path / "curve.json"
+    curve.write_text(json.dumps({"experiment": "curve", "methods": {}, "sizes": [], "seeds": []}))
+    assert main(["merge", files[0], str(curve), "--out", str(tmp_path / "merged")]) == 2  # two kinds

@@ -16,7 +16,8 @@ scored, never used for a choice. ``indomain`` runs the reference alone.
 ``curve``: for each seed, one random order of the train split; the first n examples form the subset of
 size n (so the subsets of one seed are nested). Each method trains on the subset, selects on dev as it
 normally does, and is scored on dev. ``merge`` joins the ``curve.json`` of separate runs (say one per
-method, each with its own budget) into one table and one plot::
+method, each with its own budget) into one table and one plot, or the ``lodo.json`` of runs over
+different held-out domains into one leave-domain-out result::
 
     python -m stancelab.experiments merge experiments/curve_*/curve.json --out experiments/curve
 
@@ -44,7 +45,7 @@ import numpy as np
 
 from stancelab.benchmarks import read_split
 from stancelab.config import Config, ConfigError, load_config
-from stancelab.io import InputError, atomic_write_json, atomic_write_text
+from stancelab.io import InputError, atomic_write_json, atomic_write_text, read_text
 from stancelab.metrics import bootstrap_macro_f1, classification_metrics
 from stancelab.schema import Example, read_examples, write_examples
 
@@ -446,16 +447,49 @@ def plot_curve(results: dict[str, Any], path: Path) -> Path:
 
 
 def merge_curves(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    """One curve result from several: methods side by side, sizes in training-set order ("all" last)."""
+    """One curve result from several: methods side by side, sizes in training-set order ("all" last).
+
+    A method may come from several files (say n=50-100 from one run, n=200 from another), as long as no
+    training-set size of it appears twice.
+    """
     merged: dict[str, Any] = {"experiment": "curve", "methods": {}, "merged_from": len(parts)}
     for part in parts:
         for name, entry in part["methods"].items():
-            if name in merged["methods"]:
-                raise InputError(f"merge: method {name!r} appears in more than one curve file; pass each once.")
-            merged["methods"][name] = entry
+            into = merged["methods"].setdefault(name, {"runs": {}, "summary": {}})
+            twice = sorted(set(into["summary"]) & set(entry["summary"]))
+            if twice:
+                raise InputError(
+                    f"merge: method {name!r} has n={twice[0]} in more than one curve file; pass each result once."
+                )
+            into["runs"].update(entry.get("runs", {}))
+            into["summary"].update(entry["summary"])
     sizes = {size for part in parts for size in part["sizes"]}
     merged["sizes"] = sorted(sizes, key=lambda s: (s == "all", int(s) if s != "all" else 0))
     merged["seeds"] = sorted({seed for part in parts for seed in part["seeds"]})
+    return merged
+
+
+def merge_lodo(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One leave-domain-out result from several runs over different held-out domains (a long run split into
+    jobs, or resumed with ``--domains``); means are recomputed over the union of folds."""
+    merged: dict[str, Any] = {"experiment": "lodo", "methods": {}, "merged_from": len(parts)}
+    for key in ("dev_fraction", "config"):
+        merged[key] = parts[0].get(key)
+    for part in parts:
+        for name, entry in part["methods"].items():
+            into = merged["methods"].setdefault(name, {"folds": {}})
+            twice = sorted(set(into["folds"]) & set(entry["folds"]))
+            if twice:
+                raise InputError(f"merge: method {name!r} has domain {twice[0]!r} in more than one lodo file.")
+            into["folds"].update(entry["folds"])
+            if "in_domain" in entry:
+                into["in_domain"] = entry["in_domain"]
+    for entry in merged["methods"].values():
+        folds = list(entry["folds"].values())
+        if folds:
+            entry["mean"], entry["std"] = summarise([f["test"] for f in folds])
+        if folds and all("selection" in f for f in folds):
+            entry["selection_mean"], entry["selection_std"] = summarise([f["selection"] for f in folds])
     return merged
 
 
@@ -487,7 +521,7 @@ def parse_extras(items: list[str], labels: list[str]) -> dict[str, list[Example]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m stancelab.experiments", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    merge = commands.add_parser("merge", help="join curve.json files into one table and plot")
+    merge = commands.add_parser("merge", help="join curve.json (or lodo.json) files into one result")
     merge.add_argument("files", nargs="+")
     merge.add_argument("--out", default="experiments/curve")
     for command in ("lodo", "indomain", "curve"):
@@ -516,14 +550,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _merge(files: list[str], out_dir: Path) -> int:
+    parts = [json.loads(read_text(Path(f))) for f in files]
+    kinds = {part.get("experiment") for part in parts}
+    if len(kinds) != 1 or kinds - {"curve", "lodo"}:
+        raise InputError(
+            f"merge: expected curve.json files or lodo.json files, one kind at a time; found {sorted(map(str, kinds))}."
+        )
+    if kinds == {"lodo"}:
+        results = merge_lodo(parts)
+        _save_lodo(results, out_dir)
+        print(lodo_markdown(results))
+    else:
+        results = merge_curves(parts)
+        _save_curve(results, out_dir)
+        print(curve_markdown(results))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "merge":
-            results = merge_curves([json.loads(Path(f).read_text(encoding="utf-8")) for f in args.files])
-            _save_curve(results, Path(args.out))
-            print(curve_markdown(results))
-            return 0
+            return _merge(args.files, Path(args.out))
         config = load_config(args.config, args.overrides)
         out_dir = Path(args.out or f"experiments/{args.command}")
         options = {
