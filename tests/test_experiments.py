@@ -268,3 +268,17 @@ def test_merge_joins_lodo_runs_over_different_domains(experiment_config, tmp_pat
     curve = tmp_path / "curve.json"
     curve.write_text(json.dumps({"experiment": "curve", "methods": {}, "sizes": [], "seeds": []}))
     assert main(["merge", files[0], str(curve), "--out", str(tmp_path / "merged")]) == 2  # two kinds
+
+
+def test_a_domain_only_in_the_test_split_has_no_selection_score(pools):
+    from stancelab.experiments import summarise_folds
+
+    trainable, test_only = pools
+    for ex in test_only:
+        ex.domain = "space"
+    fold = next(f for f in domain_folds(trainable, test_only) if f.domain == "space")
+    assert fold.test and fold.selection == []
+    metrics = {"macro_f1": 0.5, "labels": ["a"], "per_class": {"a": {"f1": 0.5}}}
+    entry = {"folds": {"space": {"test": metrics}, "sport": {"test": metrics, "selection": metrics}}}
+    summarise_folds(entry)
+    assert entry["mean"]["macro_f1"] == 0.5 and entry["selection_mean"]["macro_f1"] == 0.5

@@ -295,12 +295,10 @@ def run_lodo(
             _save_lodo(results, out_dir)
         for fold in folds:
             method = make_method(name, config, _work(options, name, fold.domain), options)
-            evals = {"test": fold.test, "selection": fold.selection}
+            # a domain that lies wholly in the test split has nothing to choose configurations on
+            evals = {"test": fold.test, **({"selection": fold.selection} if fold.selection else {})}
             entry["folds"][fold.domain] = _scored(method, fold.train, fold.dev, evals, labels, options, name)
-            entry["mean"], entry["std"] = summarise([f["test"] for f in entry["folds"].values()])
-            entry["selection_mean"], entry["selection_std"] = summarise(
-                [f["selection"] for f in entry["folds"].values() if "selection" in f]
-            )
+            summarise_folds(entry)
             _save_lodo(results, out_dir)
     return results
 
@@ -352,6 +350,17 @@ def _scored(method: Any, train, dev, evals, labels, options: dict[str, Any], nam
     if work_dir is not None and not options.get("keep_runs"):
         shutil.rmtree(work_dir, ignore_errors=True)
     return result
+
+
+def summarise_folds(entry: dict[str, Any]) -> None:
+    """Set a method's LODO mean and std over its folds, and over the folds scored without test-split
+    examples ("selection"), where there are any."""
+    folds = list(entry["folds"].values())
+    if folds:
+        entry["mean"], entry["std"] = summarise([f["test"] for f in folds])
+    chosen_on = [f["selection"] for f in folds if "selection" in f]
+    if chosen_on:
+        entry["selection_mean"], entry["selection_std"] = summarise(chosen_on)
 
 
 def summarise(metrics: list[dict[str, Any]]) -> tuple[dict[str, float], dict[str, float]]:
@@ -485,11 +494,7 @@ def merge_lodo(parts: list[dict[str, Any]]) -> dict[str, Any]:
             if "in_domain" in entry:
                 into["in_domain"] = entry["in_domain"]
     for entry in merged["methods"].values():
-        folds = list(entry["folds"].values())
-        if folds:
-            entry["mean"], entry["std"] = summarise([f["test"] for f in folds])
-        if folds and all("selection" in f for f in folds):
-            entry["selection_mean"], entry["selection_std"] = summarise([f["selection"] for f in folds])
+        summarise_folds(entry)
     return merged
 
 
