@@ -35,8 +35,10 @@ def _run_cli(args: list[str], cwd: Path, **kwargs) -> subprocess.Popen:
     )
 
 
-def test_sigkill_then_rerun_resumes_from_last_checkpoint(tiny_config_file, tmp_path):
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+def test_sigkill_then_rerun_resumes_from_last_checkpoint(tiny_config_file, tmp_path, pooling):
     args = ["--config", str(tiny_config_file), "train.epochs=60", "train.save_total_limit=1", *FAST]
+    args.append(f"model.pooling={pooling}")
     work = tmp_path / "runs" / ".tiny.partial" / "checkpoints"
     proc = _run_cli(args, tmp_path)
     deadline = time.time() + 120
@@ -97,7 +99,8 @@ def test_cross_validate_writes_summary(tiny_config_file, tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("torchrun", path=str(Path(sys.executable).parent)) is None, reason="no torchrun")
-def test_torchrun_two_processes_on_cpu_writes_a_valid_run(tiny_config_file, tmp_path):
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+def test_torchrun_two_processes_on_cpu_writes_a_valid_run(tiny_config_file, tmp_path, pooling):
     torchrun = str(Path(sys.executable).parent / "torchrun")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
@@ -110,6 +113,7 @@ def test_torchrun_two_processes_on_cpu_writes_a_valid_run(tiny_config_file, tmp_
             "--config",
             str(tiny_config_file),
             "train.run_name=ddp",
+            f"model.pooling={pooling}",
             *FAST,
         ],
         cwd=tmp_path,

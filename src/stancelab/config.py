@@ -49,6 +49,9 @@ class ModelConfig:
     template_b: str = "{text}"
     max_length: int = 160  # tokens; longer inputs are truncated from the text segment
     dropout: float = 0.1  # hidden and attention dropout of the encoder
+    # "mean": average the token states (how sentence-transformers encoders were trained); "cls": the
+    # library's own head for the architecture, which reads the first token.
+    pooling: str = "cls"
 
 
 @dataclass
@@ -233,6 +236,13 @@ def _check_values(config: Config, where: str) -> None:
     unknown = [b for b in config.eval.baselines if b not in known]
     if unknown:
         raise ConfigError(f"{where}: 'eval.baselines' has unknown {unknown[0]!r}; choose from {', '.join(known)}.")
+    from stancelab.modeling import POOLINGS
+
+    if config.model.pooling not in POOLINGS:
+        raise ConfigError(
+            f"{where}: 'model.pooling' must be one of {', '.join(POOLINGS)}, found {config.model.pooling!r}. "
+            "Fix: 'mean' for sentence-transformers encoders, 'cls' for the library's own classification head."
+        )
     for name in ("template_a", "template_b"):
         _check_template(getattr(config.model, name), f"model.{name}", where)
     positive = {

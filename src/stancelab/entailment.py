@@ -104,7 +104,7 @@ class EntailmentMethod:
         check_hypotheses(self.labels_, self.hypotheses)
         set_seed(self.config.train.seed)
         self.tokenizer_, model = load_for_training(
-            self.config.model.name_or_path, PAIR_LABELS, self.config.model.dropout
+            self.config.model.name_or_path, PAIR_LABELS, self.config.model.dropout, self.config.model.pooling
         )
         trainer = self._trainer(model, train, dev)
         trainer.train()

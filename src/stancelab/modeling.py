@@ -21,6 +21,7 @@ from stancelab.io import InputError, atomic_write_json
 
 FORMAT_VERSION = 1
 META_FILE = "stancelab.json"
+POOLINGS = ("cls", "mean")  # the model's own [CLS] head, or stancelab.pooling's mean over tokens
 BUNDLED_ALIASES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
 
 
@@ -32,6 +33,7 @@ class ModelSpec:
     template_a: str = "{speaker} | {target}"
     template_b: str = "{text}"
     max_length: int = 160
+    pooling: str = "cls"  # "cls": AutoModelForSequenceClassification; "mean": stancelab.pooling
     base_model: str = ""
     temperature: float = 1.0  # softmax temperature fitted on dev (1.0 = uncalibrated)
     official_metric: str = "macro_f1"  # the headline score of the data set (see benchmarks.official_score)
@@ -50,7 +52,13 @@ class ModelSpec:
                 f"{path}: model format version {data['format_version']} is newer than this stancelab "
                 f"understands ({FORMAT_VERSION}). Upgrade stancelab."
             )
-        return cls(**data)
+        spec = cls(**data)
+        if spec.pooling not in POOLINGS:
+            raise InputError(
+                f"{path}: 'pooling' must be one of {', '.join(POOLINGS)}, found {spec.pooling!r}. The model "
+                "directory was edited or written by another program; retrain it with `python -m stancelab.train`."
+            )
+        return spec
 
 
 def resolve_model_path(name_or_path: str) -> str:
@@ -108,12 +116,22 @@ def encode(examples: list, tokenizer: Any, spec: ModelSpec | Any) -> dict[str, l
     return tokenizer(firsts, truncation=True, max_length=spec.max_length)
 
 
-def load_for_training(name_or_path: str, labels: list[str], dropout: float) -> tuple[Any, Any]:
-    """Load tokenizer and a sequence-classification model with a fresh head for ``labels``."""
+def load_for_training(name_or_path: str, labels: list[str], dropout: float, pooling: str = "cls") -> tuple[Any, Any]:
+    """Load tokenizer and a sequence-classification model with a fresh head for ``labels``.
+
+    ``pooling="cls"`` is the library's own head for the architecture (first token); ``"mean"`` averages
+    the token states, as sentence-transformers encoders were trained (``stancelab.pooling``).
+    """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     path = resolve_model_path(name_or_path)
     tokenizer = AutoTokenizer.from_pretrained(path)
+    if pooling == "mean":
+        from stancelab import pooling as mean_pooling
+
+        return tokenizer, mean_pooling.from_pretrained_encoder(
+            path, labels, dropout, use_safetensors=_has_safetensors(path)
+        )
     model = AutoModelForSequenceClassification.from_pretrained(
         path,
         num_labels=len(labels),
@@ -138,7 +156,12 @@ def _has_safetensors(path: str) -> bool | None:
 def save_model(model: Any, tokenizer: Any, spec: ModelSpec, model_dir: str | os.PathLike) -> Path:
     """Write weights as safetensors, the tokenizer and ``stancelab.json``."""
     model_dir = Path(model_dir)
-    model.save_pretrained(model_dir, safe_serialization=True)
+    if spec.pooling == "mean":
+        from stancelab import pooling
+
+        pooling.save(model, model_dir)
+    else:
+        model.save_pretrained(model_dir, safe_serialization=True)
     tokenizer.save_pretrained(model_dir)
     spec.save(model_dir)
     return model_dir

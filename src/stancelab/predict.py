@@ -88,7 +88,14 @@ def _load_cached(model_dir: str, precision: str = "float32") -> LoadedModel:
     _check_model_files(Path(model_dir))
     spec = ModelSpec.load(model_dir)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir, use_safetensors=True, trust_remote_code=False)
+    if spec.pooling == "mean":
+        from stancelab import pooling
+
+        model = pooling.load(model_dir)
+    else:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            model_dir, use_safetensors=True, trust_remote_code=False
+        )
     model.eval()
     if precision == "int8":
         model = quantize_int8(model)

@@ -51,7 +51,9 @@ def train(config: Config, run_dir: str | Path, *, overwrite: bool = False) -> di
     work_dir = _work_dir(run_dir, config, overwrite)
     _set_threads_and_seed(config)
     splits = load_splits(config)
-    tokenizer, model = load_for_training(config.model.name_or_path, config.data.labels, config.model.dropout)
+    tokenizer, model = load_for_training(
+        config.model.name_or_path, config.data.labels, config.model.dropout, config.model.pooling
+    )
     spec = model_spec(config)
     trainer = build_trainer(config, model, tokenizer, spec, splits, work_dir)
     checkpoint = _last_checkpoint(work_dir)
@@ -77,6 +79,7 @@ def model_spec(config: Config) -> ModelSpec:
         template_a=m.template_a,
         template_b=m.template_b,
         max_length=m.max_length,
+        pooling=m.pooling,
         base_model=m.name_or_path,
         official_metric=config.eval.official_metric,
     )
