@@ -6,11 +6,22 @@ from pathlib import Path
 
 import pytest
 
-from stancelab.corpus import GOLD, RAW, SPLITS, assemble, check, draw_splits, load_articles, partition, read_splits
+from stancelab.corpus import (
+    GOLD,
+    RAW,
+    SPLITS,
+    assemble,
+    check,
+    draw_splits,
+    extend_splits,
+    load_articles,
+    partition,
+    read_splits,
+)
 from stancelab.io import InputError
-from stancelab.schema import read_examples
+from stancelab.schema import coerce_examples, read_examples
 
-from conftest import write_jsonl
+from conftest import example_rows, write_jsonl
 
 ROOT = Path(__file__).parents[1]
 
@@ -119,6 +130,16 @@ def test_seed_article_positions_are_labelled(corpus):
     assert ("U.S. airstrikes in Syria", "oppose") in seed
     assert ("joint efforts against Daesh", "conditional") in seed
     assert ("the deployment of U.S.-trained forces in Syria", "oppose") in seed
+
+
+def test_extend_splits_adds_new_articles_and_moves_none():
+    examples = coerce_examples(example_rows("a") + example_rows("b"))
+    fixed = {ex.article_id: "test" for ex in examples if ex.article_id.startswith("a")}
+    extended = extend_splits(fixed, examples, "train")
+    assert {a: s for a, s in extended.items() if a in fixed} == fixed
+    assert {s for a, s in extended.items() if a not in fixed} == {"train"} and len(extended) > len(fixed)
+    with pytest.raises(InputError, match="one of train, dev, test, found 'holdout'"):
+        extend_splits(fixed, examples, "holdout")
 
 
 def test_splits_file_is_documented_and_fixed():

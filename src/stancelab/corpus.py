@@ -4,6 +4,7 @@
     python -m stancelab.corpus check              # schema, offsets, leakage, duplicates, balance
     python -m stancelab.corpus assemble           # curation: data/gold/parts/*.jsonl -> stance.jsonl
     python -m stancelab.corpus split              # curation: (re)draw the article-level split
+    python -m stancelab.corpus split --new-to train   # curation: new articles to train, the rest fixed
     python -m stancelab.corpus stats              # counts for the data card
     python -m stancelab.corpus agreement          # Cohen's kappa against the blind second pass
 
@@ -99,6 +100,18 @@ def draw_splits(
         article_id: "test" if i < n_test else "dev" if i < n_test + n_dev else "train"
         for i, article_id in enumerate(order)
     }
+
+
+def extend_splits(splits: dict[str, str], examples: list[Example], to: str) -> dict[str, str]:
+    """The fixed split with every article that has none yet added to ``to``; no article changes split.
+
+    This is how the corpus grows without moving evaluation articles: new articles are drawn into one
+    split (normally ``train``) and the existing dev and test stay exactly as they were.
+    """
+    if to not in SPLIT_NAMES:
+        raise InputError(f"new articles must go to one of {', '.join(SPLIT_NAMES)}, found {to!r}.")
+    new = sorted({ex.article_id for ex in examples} - set(splits))
+    return {**splits, **{article_id: to for article_id in new}}
 
 
 def partition(examples: list[Example], splits: dict[str, str]) -> dict[str, list[Example]]:
@@ -235,6 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--raw", type=Path, default=RAW)
     parser.add_argument("--output", type=Path, default=PROCESSED, help="prepare: output folder")
     parser.add_argument("--seed", type=int, default=2015, help="split: seed for the article shuffle")
+    parser.add_argument(
+        "--new-to",
+        choices=SPLIT_NAMES,
+        help="split: keep every article's split and put the articles that have none into this split",
+    )
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -269,6 +287,8 @@ def _run(args: argparse.Namespace) -> int:
         second = {row["id"]: row["label"] for _, row in read_jsonl_objects(args.second)}
         print(json.dumps(agreement(first_pass(examples, args.adjudication), second), indent=2))
         return 0
+    if args.command == "split" and args.new_to:
+        return _extend_split_file(args.splits, examples, args.new_to)
     if args.command == "split":
         assignment = draw_splits(examples, seed=args.seed)
         atomic_write_json(
@@ -284,6 +304,19 @@ def _run(args: argparse.Namespace) -> int:
     problems = check(examples, load_articles(args.raw), read_splits(args.splits))
     print("\n".join(problems) or f"corpus OK: {len(examples)} examples")
     return 1 if problems else 0
+
+
+def _extend_split_file(path: Path, examples: list[Example], to: str) -> int:
+    data = json.loads(read_text(path))
+    before = read_splits(path)
+    after = extend_splits(before, examples, to)
+    added = sorted(set(after) - set(before))
+    if added:
+        data.setdefault("extensions", []).append({"to": to, "articles": added})
+    data["articles"] = dict(sorted(after.items()))
+    atomic_write_json(path, data)
+    print(f"wrote {path}: {len(added)} new article(s) to {to}; {Counter(after.values())}")
+    return 0
 
 
 if __name__ == "__main__":
