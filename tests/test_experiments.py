@@ -239,6 +239,9 @@ def test_merge_joins_curves_of_separate_runs(experiment_config, tmp_path):
     assert (out / "curve.png").is_file()
     same = str(tmp_path / "one" / "curve.json")
     assert main(["merge", same, same, "--out", str(out)]) == 2  # a method twice
+    assert main(["merge", same, "--rename", "tfidf_lr=tfidf_variant", "--out", str(tmp_path / "renamed")]) == 0
+    assert list(json.loads((tmp_path / "renamed" / "curve.json").read_text())["methods"]) == ["tfidf_variant"]
+    assert main(["merge", same, "--rename", "tfidf_lr", "--out", str(tmp_path / "renamed")]) == 2
 
 
 def test_merge_joins_sizes_of_one_method_and_refuses_a_size_twice(experiment_config, tmp_path):

@@ -529,6 +529,13 @@ def _parser() -> argparse.ArgumentParser:
     merge = commands.add_parser("merge", help="join curve.json (or lodo.json) files into one result")
     merge.add_argument("files", nargs="+")
     merge.add_argument("--out", default="experiments/curve")
+    merge.add_argument(
+        "--rename",
+        nargs="+",
+        default=[],
+        metavar="OLD=NEW",
+        help="store method OLD as NEW (say finetune=finetune_cls, to put two variants of one method side by side)",
+    )
     for command in ("lodo", "indomain", "curve"):
         sub = commands.add_parser(command)
         sub.add_argument("--config", required=True)
@@ -555,8 +562,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _merge(files: list[str], out_dir: Path) -> int:
-    parts = [json.loads(read_text(Path(f))) for f in files]
+def rename_methods(part: dict[str, Any], renames: list[str]) -> dict[str, Any]:
+    """The result with its methods renamed by ``OLD=NEW`` pairs; methods not named are kept as they are."""
+    mapping = {}
+    for item in renames:
+        old, sep, new = item.partition("=")
+        if not sep or not old or not new:
+            raise InputError(f"merge --rename: expected OLD=NEW (say finetune=finetune_cls), found {item!r}.")
+        mapping[old] = new
+    return {**part, "methods": {mapping.get(name, name): entry for name, entry in part["methods"].items()}}
+
+
+def _merge(files: list[str], out_dir: Path, renames: list[str] | None = None) -> int:
+    parts = [rename_methods(json.loads(read_text(Path(f))), renames or []) for f in files]
     kinds = {part.get("experiment") for part in parts}
     if len(kinds) != 1 or kinds - {"curve", "lodo"}:
         raise InputError(
@@ -577,7 +595,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "merge":
-            return _merge(args.files, Path(args.out))
+            return _merge(args.files, Path(args.out), args.rename)
         config = load_config(args.config, args.overrides)
         out_dir = Path(args.out or f"experiments/{args.command}")
         options = {
