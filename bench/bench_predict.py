@@ -65,9 +65,24 @@ def pipeline_inputs(examples: list[Example], loaded: LoadedModel) -> list[dict[s
 
 
 def make_pipeline(model_dir: Path) -> Any:
+    """transformers' text-classification pipeline on the model; a mean-pooling model (not an
+    ``AutoModelForSequenceClassification``) is handed over as a loaded module, which the pipeline runs as is."""
     from transformers import pipeline
+    from transformers.utils import logging
 
-    return pipeline("text-classification", model=str(model_dir), tokenizer=str(model_dir), top_k=None, device="cpu")
+    from stancelab import pooling
+    from stancelab.modeling import ModelSpec, find_model_dir
+
+    model_dir = find_model_dir(model_dir)
+    if ModelSpec.load(model_dir).pooling != "mean":
+        return pipeline("text-classification", model=str(model_dir), tokenizer=str(model_dir), top_k=None, device="cpu")
+    notices = logging.get_logger("transformers.pipelines.base")
+    level = notices.level
+    notices.setLevel("CRITICAL")  # its "not supported for text-classification" notice; the pipeline runs it
+    try:
+        return pipeline("text-classification", model=pooling.load(model_dir), tokenizer=str(model_dir), top_k=None)
+    finally:
+        notices.setLevel(level)
 
 
 # ---- FLOPs and peak -----------------------------------------------------------------------------------
