@@ -1,12 +1,16 @@
 import numpy as np
 import pytest
+import torch
+from transformers.modeling_outputs import SequenceClassifierOutput
 
 from stancelab.config import load_config
 from stancelab.entailment import (
     HYPOTHESES,
     EntailmentMethod,
+    ListwiseScorer,
     _metric_fn,
     check_hypotheses,
+    gold_indices,
     hypothesis_pairs,
     label_scores,
 )
@@ -47,16 +51,48 @@ def test_hypotheses_must_cover_every_label():
 
 
 def test_label_scores_regroup_pairs_into_examples():
-    pair_logits = np.array([[0.0, 1.0], [0.0, 3.0], [1.0, 0.0], [2.0, 0.0], [0.0, 0.5], [0.0, 0.0]])
-    scores = label_scores(pair_logits, 3)
+    pair_scores = np.array([1.0, 3.0, -1.0, -2.0, 0.5, 0.0])
+    scores = label_scores(pair_scores, 3)
     assert scores.shape == (2, 3) and scores.argmax(axis=1).tolist() == [1, 1]
-    metrics = _metric_fn(["oppose", "oppose"], LABELS)((pair_logits, None))
+    assert label_scores(pair_scores.reshape(-1, 1), 3).tolist() == scores.tolist()
+    metrics = _metric_fn(["oppose", "oppose"], LABELS)((scores, None))
     assert metrics["accuracy"] == 1.0
+    assert _metric_fn(["support", "oppose"], LABELS)((scores, None))["accuracy"] == 0.5
 
 
-def test_fit_and_predict_on_the_tiny_encoder(examples, tiny_encoder, tmp_path):
+def test_gold_index_per_example_and_unknown_labels_rejected(examples):
+    assert gold_indices(examples[:3], LABELS) == [LABELS.index(ex.label) for ex in examples[:3]]
+    examples[0].label = "NONE"
+    with pytest.raises(InputError, match=r"need a label from .*found \['NONE'\]"):
+        gold_indices(examples[:3], LABELS)
+
+
+class _PairScorer(torch.nn.Module):
+    """Scores a pair by its first token id: enough to check the listwise reshaping and loss."""
+
+    config = None
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        assert input_ids.dim() == 2
+        return SequenceClassifierOutput(logits=input_ids[:, :1].float())
+
+
+def test_listwise_scorer_softmaxes_over_each_examples_hypotheses():
+    model = ListwiseScorer(_PairScorer())
+    input_ids = torch.tensor([[[5, 0], [1, 0], [2, 0]], [[0, 0], [0, 0], [9, 0]]])  # (2 examples, 3 labels, 2)
+    out = model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), labels=torch.tensor([0, 2]))
+    assert out.logits.tolist() == [[5.0, 1.0, 2.0], [0.0, 0.0, 9.0]]
+    expected = torch.nn.functional.cross_entropy(out.logits, torch.tensor([0, 2]))
+    assert torch.isclose(out.loss, expected) and out.loss < 0.1
+    wrong = model(input_ids=input_ids, labels=torch.tensor([1, 0]))
+    assert wrong.loss > 4.0
+
+
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+def test_fit_and_predict_on_the_tiny_encoder(examples, tiny_encoder, tmp_path, pooling):
     overrides = [
         f"model.name_or_path={tiny_encoder}",
+        f"model.pooling={pooling}",
         "model.max_length=48",
         "train.epochs=1",
         "train.batch_size=9",

@@ -154,12 +154,14 @@ def test_lodo_cli_writes_json_and_markdown(experiment_config, tmp_path, capsys):
             "0.3",
             "--extra",
             extra,
+            "train.seed=5",  # an override after --extra stays an override
         ]
     )
     assert code == 0
     results = json.loads((out / "lodo.json").read_text())
     entry = results["methods"]["tfidf_lr"]
     assert sorted(entry["folds"]) == DOMAINS and "realnews" not in entry["in_domain"]
+    assert results["config"]["train"]["seed"] == 5
     assert entry["in_domain"]["test"]["n"] == 9 and entry["in_domain"]["other"]["n"] == 9
     assert set(entry["mean"]) >= {"macro_f1", "f1_conditional"}
     table = (out / "lodo.md").read_text()

@@ -548,7 +548,11 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("overrides", nargs="*", help="section.key=value")
         if command in ("lodo", "indomain"):
             sub.add_argument(
-                "--extra", nargs="*", default=[], help="name=path: more labelled sets for the in-domain model"
+                "--extra",
+                action="append",
+                default=[],
+                metavar="NAME=PATH",
+                help="another labelled set for the in-domain model to score; repeat the flag for several",
             )
         if command == "lodo":
             sub.add_argument("--domains", nargs="+", help="held-out domains (default: all)")
