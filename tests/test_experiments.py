@@ -257,6 +257,20 @@ def test_merge_joins_sizes_of_one_method_and_refuses_a_size_twice(experiment_con
     assert main(["merge", files[0], files[0], "--out", str(tmp_path / "merged")]) == 2
 
 
+def test_merge_joins_seeds_of_one_size_from_separate_jobs(experiment_config, tmp_path):
+    base = ["curve", "--config", str(experiment_config), "--methods", "tfidf_lr", "--sizes", "6"]
+    assert main([*base, "--seeds", "1", "2", "--out", str(tmp_path / "both")]) == 0
+    for seed in ("1", "2"):
+        assert main([*base, "--seeds", seed, "--out", str(tmp_path / seed)]) == 0
+    files = [str(tmp_path / seed / "curve.json") for seed in ("1", "2")]
+    assert main(["merge", *files, "--out", str(tmp_path / "merged")]) == 0
+    merged = json.loads((tmp_path / "merged" / "curve.json").read_text())["methods"]["tfidf_lr"]["summary"]["6"]
+    together = json.loads((tmp_path / "both" / "curve.json").read_text())["methods"]["tfidf_lr"]["summary"]["6"]
+    assert merged["seeds"] == 2 and merged["mean"] == pytest.approx(together["mean"])
+    assert merged["std"] == pytest.approx(together["std"])
+    assert main(["merge", files[0], str(tmp_path / "both" / "curve.json"), "--out", str(tmp_path / "x")]) == 2
+
+
 def test_merge_joins_lodo_runs_over_different_domains(experiment_config, tmp_path):
     base = ["lodo", "--config", str(experiment_config), "--methods", "tfidf_lr", "--no-in-domain"]
     for domain in DOMAINS[:2]:

@@ -458,20 +458,32 @@ def plot_curve(results: dict[str, Any], path: Path) -> Path:
 def merge_curves(parts: list[dict[str, Any]]) -> dict[str, Any]:
     """One curve result from several: methods side by side, sizes in training-set order ("all" last).
 
-    A method may come from several files (say n=50-100 from one run, n=200 from another), as long as no
-    training-set size of it appears twice.
+    A method may come from several files (say n=50-100 from one run, n=200 from another, or seeds 1 and 2
+    of one size from two jobs), as long as no (size, seed) of it appears twice; a size's mean and std are
+    recomputed over the seeds joined.
     """
     merged: dict[str, Any] = {"experiment": "curve", "methods": {}, "merged_from": len(parts)}
     for part in parts:
         for name, entry in part["methods"].items():
             into = merged["methods"].setdefault(name, {"runs": {}, "summary": {}})
-            twice = sorted(set(into["summary"]) & set(entry["summary"]))
-            if twice:
-                raise InputError(
-                    f"merge: method {name!r} has n={twice[0]} in more than one curve file; pass each result once."
-                )
-            into["runs"].update(entry.get("runs", {}))
-            into["summary"].update(entry["summary"])
+            for size, seeds in entry.get("runs", {}).items():
+                joined = into["runs"].setdefault(size, {})
+                twice = sorted(set(joined) & set(seeds))
+                if twice:
+                    raise InputError(
+                        f"merge: method {name!r} has n={size}, seed {twice[0]} in more than one curve file; "
+                        "pass each result once."
+                    )
+                joined.update(seeds)
+            for size, summary in entry["summary"].items():
+                runs = into["runs"].get(size)
+                if not runs:  # a file without per-seed runs: its summary is all there is
+                    if size in into["summary"]:
+                        raise InputError(f"merge: method {name!r} has n={size} in more than one curve file.")
+                    into["summary"][size] = summary
+                    continue
+                mean, std = summarise([run["dev"] for run in runs.values()])
+                into["summary"][size] = {"n_train": summary["n_train"], "seeds": len(runs), "mean": mean, "std": std}
     sizes = {size for part in parts for size in part["sizes"]}
     merged["sizes"] = sorted(sizes, key=lambda s: (s == "all", int(s) if s != "all" else 0))
     merged["seeds"] = sorted({seed for part in parts for seed in part["seeds"]})
