@@ -44,6 +44,30 @@ def test_slices_count_every_example_once():
     assert slices["target"]["seen"]["n"] == 1 and slices["target"]["unseen"]["n"] == 1
     assert slices["domain"]["trade"]["accuracy"] == 0.5
     assert {k: v["n"] for k, v in slices["speaker_type"].items()} == {"organisation": 1, "person": 1}
+    assert {k: v["n"] for k, v in slices["statement"].items()} == {"unknown": 2}  # rows without text
+
+
+def test_statement_slice_separates_sentences_with_several_positions():
+    def row(article, text, label, predicted):
+        return {"article_id": article, "text": text, "label": label, "predicted": predicted, "target": "t"}
+
+    mixed = "Russia opposed the deployment, but added that airstrikes were not enough."
+    rows = [
+        row("a", mixed, "oppose", "support"),
+        row("a", mixed, "conditional", "conditional"),
+        row("a", "We back the plan.", "support", "support"),
+        row("a", "We back it and the budget.", "support", "support"),
+        row("a", "We back it and the budget.", "support", "oppose"),
+        row("b", mixed, "support", "support"),  # same words in another article: a statement of its own
+    ]
+    slices = slice_metrics(rows, ["support", "oppose", "conditional"], set())["statement"]
+    assert {k: v["n"] for k, v in slices.items()} == {
+        "one target": 2,
+        "several targets, mixed labels": 2,
+        "several targets, one label": 2,
+    }
+    assert slices["several targets, mixed labels"]["accuracy"] == 0.5
+    assert slices["one target"]["accuracy"] == 1.0
 
 
 def test_speaker_type():

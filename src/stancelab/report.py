@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +36,38 @@ def normalise_target(target: str) -> str:
     return re.sub(r"^(the|a|an)\s+", "", target.lower().strip())
 
 
+def statement_targets(rows: list[dict[str, Any]]) -> Callable[[dict[str, Any]], str]:
+    """Slice key: does the example's statement carry other targets in ``rows``, and with other labels?
+
+    One sentence often holds several positions ("opposed the deployment ..., but added that airstrikes
+    were not enough"); the model must then read the target, not just the text. Values: ``one target``,
+    ``several targets, one label``, ``several targets, mixed labels`` (``unknown`` for a row without text).
+    """
+    labels_of: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for row in rows:
+        if row.get("text"):
+            labels_of[(str(row.get("article_id", "")), row["text"])].append(row["label"])
+
+    def key(row: dict[str, Any]) -> str:
+        if not row.get("text"):
+            return "unknown"
+        labels = labels_of[(str(row.get("article_id", "")), row["text"])]
+        if len(labels) == 1:
+            return "one target"
+        return "several targets, one label" if len(set(labels)) == 1 else "several targets, mixed labels"
+
+    return key
+
+
 def slice_metrics(rows: list[dict[str, Any]], labels: list[str], train_targets: set[str]) -> dict[str, Any]:
-    """Accuracy and macro-F1 by attribution kind, domain, speaker type and target seen/unseen in training."""
+    """Accuracy and macro-F1 by attribution kind, domain, speaker type, target seen/unseen in training,
+    and whether the statement carries other targets (``statement_targets``)."""
     keys = {
         "kind": lambda r: r.get("kind") or "unknown",
         "domain": lambda r: r.get("domain") or "unknown",
         "speaker_type": speaker_type,
         "target": lambda r: "seen" if normalise_target(r["target"]) in train_targets else "unseen",
+        "statement": statement_targets(rows),
     }
     out: dict[str, Any] = {}
     for name, key in keys.items():
