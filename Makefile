@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.stancelab-installed
 CONFIG ?= configs/default.yaml
 
-.PHONY: setup data train test test-slow realnews bench clean
+.PHONY: setup data train train-setfit test test-slow realnews bench clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,13 @@ data: setup
 
 train: data
 	$(BIN)/python -m stancelab.train --config $(CONFIG) --overwrite
+
+# SetFit on 200 labels, the small-data recipe (configs/setfit.yaml): a seeded subset of the train split.
+SMALL ?= 200
+train-setfit: data
+	$(BIN)/python -m stancelab.experiments subset --config configs/setfit.yaml --size $(SMALL) --seed 1 \
+		--out data/processed/train_n$(SMALL).jsonl
+	$(BIN)/python -m stancelab.train --config configs/setfit.yaml --overwrite data.train=data/processed/train_n$(SMALL).jsonl
 
 test: setup
 	$(BIN)/ruff check src tests bench

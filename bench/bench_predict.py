@@ -71,16 +71,22 @@ def make_pipeline(model_dir: Path) -> Any:
     from transformers.utils import logging
 
     from stancelab import pooling
-    from stancelab.modeling import ModelSpec, find_model_dir
+    from stancelab.modeling import MEAN_POOLINGS, ModelSpec, find_model_dir
 
     model_dir = find_model_dir(model_dir)
-    if ModelSpec.load(model_dir).pooling != "mean":
+    spec_pooling = ModelSpec.load(model_dir).pooling
+    if spec_pooling not in MEAN_POOLINGS:
         return pipeline("text-classification", model=str(model_dir), tokenizer=str(model_dir), top_k=None, device="cpu")
     notices = logging.get_logger("transformers.pipelines.base")
     level = notices.level
     notices.setLevel("CRITICAL")  # its "not supported for text-classification" notice; the pipeline runs it
     try:
-        return pipeline("text-classification", model=pooling.load(model_dir), tokenizer=str(model_dir), top_k=None)
+        return pipeline(
+            "text-classification",
+            model=pooling.load(model_dir, spec_pooling == "mean_normalized"),
+            tokenizer=str(model_dir),
+            top_k=None,
+        )
     finally:
         notices.setLevel(level)
 

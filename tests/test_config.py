@@ -17,7 +17,7 @@ def test_unknown_key_is_named_with_valid_keys(tmp_path):
     with pytest.raises(
         ConfigError,
         match=r"c.yaml: unknown key 'train.epoch'; valid keys in 'train' are: "
-        r"output_dir, run_name, seed, epochs,",
+        r"method, output_dir, run_name, seed, epochs,",
     ):
         load_config(path)
 

@@ -46,6 +46,24 @@ def test_mean_pool_ignores_padding():
     assert torch.allclose(mean_pool(hidden, None), hidden.mean(dim=1))
 
 
+def test_normalized_head_classifies_the_unit_length_mean(tiny_encoder, tmp_path):
+    from stancelab.modeling import ModelSpec, load_for_training, save_model
+
+    tokenizer, model = load_for_training(str(tiny_encoder), ["a", "b", "c"], 0.0, "mean_normalized")
+    model.eval()
+    batch = tokenizer(["ruiz rejected the tariff plan", "berg welcomed the levy"], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        pooled = mean_pool(model.encoder(**batch).last_hidden_state, batch["attention_mask"])
+        unit = pooled / pooled.norm(dim=-1, keepdim=True)
+        assert torch.allclose(model(**batch).logits, model.classifier(unit), atol=1e-6)
+    spec = ModelSpec(labels=["a", "b", "c"], pooling="mean_normalized")
+    save_model(model, tokenizer, spec, tmp_path / "model")
+    reloaded = load_model(tmp_path / "model").model
+    assert reloaded.normalize
+    with torch.no_grad():
+        assert torch.allclose(reloaded(**batch).logits, model(**batch).logits, atol=1e-6)
+
+
 def test_saved_run_says_mean_and_holds_encoder_and_head_without_the_cls_pooler(mean_run):
     spec = json.loads((mean_run / "model" / "stancelab.json").read_text())
     assert spec["pooling"] == "mean"
@@ -94,7 +112,7 @@ def test_loading_is_strict_about_the_weights(mean_run, tmp_path):
 
 
 def test_unknown_pooling_is_rejected_in_config_and_model_dir(mean_run, tmp_path):
-    with pytest.raises(ConfigError, match=r"'model.pooling' must be one of cls, mean, found 'max'"):
+    with pytest.raises(ConfigError, match=r"'model.pooling' must be one of cls, mean, mean_normalized, found 'max'"):
         load_config(None, ["model.pooling=max"])
     import shutil
 
@@ -102,5 +120,5 @@ def test_unknown_pooling_is_rejected_in_config_and_model_dir(mean_run, tmp_path)
     shutil.copytree(mean_run / "model", edited)
     spec = json.loads((edited / "stancelab.json").read_text())
     (edited / "stancelab.json").write_text(json.dumps({**spec, "pooling": "max"}))
-    with pytest.raises(InputError, match="'pooling' must be one of cls, mean, found 'max'"):
+    with pytest.raises(InputError, match="'pooling' must be one of cls, mean, mean_normalized, found 'max'"):
         load_model(edited)

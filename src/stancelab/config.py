@@ -56,6 +56,10 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
+    # "finetune": the transformers Trainer, every setting below. "setfit": contrastive tuning of the
+    # sentence encoder then a logistic-regression head, through the setfit library (settings in the
+    # setfit section; batch_size, seed, num_threads and the output settings below apply too).
+    method: str = "finetune"
     output_dir: str = "runs"  # parent folder of run directories
     run_name: str = "default"  # the run directory is <output_dir>/<run_name>
     seed: int = 13  # one seed for data order, classifier init and dropout
@@ -76,6 +80,16 @@ class TrainConfig:
 
 
 @dataclass
+class SetFitConfig:
+    # Used when train.method is "setfit" (pip install "stancelab[experiments]"). SetFit draws
+    # num_iterations positive and negative pairs per training example, so its cost grows with the
+    # training set: it is the method for a few hundred labels, not for thousands.
+    num_iterations: int = 20  # pairs per example (the library's default)
+    num_epochs: int = 1  # passes over the pairs
+    body_learning_rate: float = 2e-5  # learning rate of the contrastive phase (the library's default)
+
+
+@dataclass
 class EvalConfig:
     # Baselines scored on the same splits and reported beside the model: majority, tfidf_lr, frozen_lr.
     baselines: list[str] = field(default_factory=lambda: ["majority", "tfidf_lr", "frozen_lr"])
@@ -87,13 +101,21 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    setfit: SetFitConfig = field(default_factory=SetFitConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
-SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig, "eval": EvalConfig}
+SECTIONS = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "train": TrainConfig,
+    "setfit": SetFitConfig,
+    "eval": EvalConfig,
+}
+TRAIN_METHODS = ("finetune", "setfit")
 
 
 def load_config(path: str | os.PathLike | None = None, overrides: list[str] | None = None) -> Config:
@@ -232,6 +254,11 @@ def _check_values(config: Config, where: str) -> None:
             f"{where}: early stopping keeps the best dev epoch, so it needs train.select_best=true; found "
             "select_best=false. Set train.early_stopping_patience=0 or train.select_best=true."
         )
+    if config.train.method not in TRAIN_METHODS:
+        raise ConfigError(
+            f"{where}: 'train.method' must be one of {', '.join(TRAIN_METHODS)}, found {config.train.method!r}. "
+            "Fix: 'finetune' for the full corpus, 'setfit' for a few hundred labels."
+        )
     known = ("majority", "tfidf_lr", "frozen_lr")
     unknown = [b for b in config.eval.baselines if b not in known]
     if unknown:
@@ -241,7 +268,8 @@ def _check_values(config: Config, where: str) -> None:
     if config.model.pooling not in POOLINGS:
         raise ConfigError(
             f"{where}: 'model.pooling' must be one of {', '.join(POOLINGS)}, found {config.model.pooling!r}. "
-            "Fix: 'mean' for sentence-transformers encoders, 'cls' for the library's own classification head."
+            "Fix: 'mean' for sentence-transformers encoders ('mean_normalized' to scale the mean to unit "
+            "length), 'cls' for the library's own classification head."
         )
     for name in ("template_a", "template_b"):
         _check_template(getattr(config.model, name), f"model.{name}", where)
@@ -250,6 +278,9 @@ def _check_values(config: Config, where: str) -> None:
         "model.max_length": config.model.max_length,
         "train.learning_rate": config.train.learning_rate,
         "train.epochs": config.train.epochs,
+        "setfit.num_iterations": config.setfit.num_iterations,
+        "setfit.num_epochs": config.setfit.num_epochs,
+        "setfit.body_learning_rate": config.setfit.body_learning_rate,
     }
     for key, value in positive.items():
         if value <= 0:

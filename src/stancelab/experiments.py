@@ -21,6 +21,9 @@ different held-out domains into one leave-domain-out result::
 
     python -m stancelab.experiments merge experiments/curve_*/curve.json --out experiments/curve
 
+``subset`` writes the training examples of one curve point as JSONL, so a model can be trained on exactly
+that subset with ``python -m stancelab.train ... data.train=<file>``.
+
 Methods (``--methods``): finetune (``stancelab.train``), tfidf_lr and frozen_lr (the floor, as in
 ``stancelab.baselines``), setfit (``stancelab.setfit_method``), entailment (``stancelab.entailment``).
 Every method has ``fit(train, dev) -> self`` and ``predict(examples) -> labels``. Results go to
@@ -224,7 +227,7 @@ def make_method(name: str, config: Config, work_dir: Path, options: dict[str, An
         return SetFitMethod(
             config,
             work_dir,
-            num_iterations=options.get("setfit_iterations", 20),
+            num_iterations=options.get("setfit_iterations"),
             max_steps=options.get("setfit_steps", -1),
         )
     if name == "entailment":
@@ -535,6 +538,23 @@ def parse_extras(items: list[str], labels: list[str]) -> dict[str, list[Example]
     return extras
 
 
+def write_subset(config: Config, size: str, seed: int, out: Path) -> int:
+    """Write the ``size`` training examples that ``curve`` trains on for ``seed`` (``nested_subsets``)."""
+    train = read_split(config.data.train, config.data)
+    subset = nested_subsets(train, [size if size == "all" else _size(size)], seed)[size]
+    write_examples(out, subset)
+    counts = {label: sum(ex.label == label for ex in subset) for label in config.data.labels}
+    print(f"{out}: {len(subset)} of {len(train)} training examples (seed {seed}); {counts}")
+    return 0
+
+
+def _size(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(f"--size: expected a number of examples or 'all', found {text!r}.") from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m stancelab.experiments", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -548,6 +568,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="OLD=NEW",
         help="store method OLD as NEW (say finetune=finetune_cls, to put two variants of one method side by side)",
     )
+    subset = commands.add_parser(
+        "subset", help="write the training subset a curve point trains on (to train on it with stancelab.train)"
+    )
+    subset.add_argument("--config", required=True)
+    subset.add_argument("--size", required=True, help="number of training examples, or 'all'")
+    subset.add_argument("--seed", type=int, default=1)
+    subset.add_argument("--out", required=True, help="JSONL file to write")
+    subset.add_argument("overrides", nargs="*", help="section.key=value")
     for command in ("lodo", "indomain", "curve"):
         sub = commands.add_parser(command)
         sub.add_argument("--config", required=True)
@@ -555,7 +583,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--out", help="results folder (default experiments/<command>)")
         sub.add_argument("--work-dir", help="model runs (default <train.output_dir>/experiments/<command>)")
         sub.add_argument("--keep-runs", action="store_true", help="keep every trained model")
-        sub.add_argument("--setfit-iterations", type=int, default=20, help="SetFit pairs per example")
+        sub.add_argument(
+            "--setfit-iterations", type=int, help="SetFit pairs per example (default: setfit.num_iterations)"
+        )
         sub.add_argument("--setfit-steps", type=int, default=-1, help="cap on SetFit contrastive steps")
         sub.add_argument("overrides", nargs="*", help="section.key=value")
         if command in ("lodo", "indomain"):
@@ -613,6 +643,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "merge":
             return _merge(args.files, Path(args.out), args.rename)
         config = load_config(args.config, args.overrides)
+        if args.command == "subset":
+            return write_subset(config, args.size, args.seed, Path(args.out))
         out_dir = Path(args.out or f"experiments/{args.command}")
         options = {
             "work_dir": args.work_dir or str(Path(config.train.output_dir) / "experiments" / args.command),

@@ -21,7 +21,10 @@ from stancelab.io import InputError, atomic_write_json
 
 FORMAT_VERSION = 1
 META_FILE = "stancelab.json"
-POOLINGS = ("cls", "mean")  # the model's own [CLS] head, or stancelab.pooling's mean over tokens
+# The model's own [CLS] head; stancelab.pooling's mean over tokens; the same mean scaled to unit length
+# (how sentence-transformers models with a Normalize module, and so exported SetFit models, represent text).
+POOLINGS = ("cls", "mean", "mean_normalized")
+MEAN_POOLINGS = ("mean", "mean_normalized")
 BUNDLED_ALIASES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
 
 
@@ -33,7 +36,7 @@ class ModelSpec:
     template_a: str = "{speaker} | {target}"
     template_b: str = "{text}"
     max_length: int = 160
-    pooling: str = "cls"  # "cls": AutoModelForSequenceClassification; "mean": stancelab.pooling
+    pooling: str = "cls"  # "cls": AutoModelForSequenceClassification; "mean" / "mean_normalized": stancelab.pooling
     base_model: str = ""
     temperature: float = 1.0  # softmax temperature fitted on dev (1.0 = uncalibrated)
     official_metric: str = "macro_f1"  # the headline score of the data set (see benchmarks.official_score)
@@ -120,17 +123,18 @@ def load_for_training(name_or_path: str, labels: list[str], dropout: float, pool
     """Load tokenizer and a sequence-classification model with a fresh head for ``labels``.
 
     ``pooling="cls"`` is the library's own head for the architecture (first token); ``"mean"`` averages
-    the token states, as sentence-transformers encoders were trained (``stancelab.pooling``).
+    the token states, as sentence-transformers encoders were trained (``stancelab.pooling``);
+    ``"mean_normalized"`` scales that mean to unit length before the linear layer.
     """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     path = resolve_model_path(name_or_path)
     tokenizer = AutoTokenizer.from_pretrained(path)
-    if pooling == "mean":
+    if pooling in MEAN_POOLINGS:
         from stancelab import pooling as mean_pooling
 
         return tokenizer, mean_pooling.from_pretrained_encoder(
-            path, labels, dropout, use_safetensors=_has_safetensors(path)
+            path, labels, dropout, pooling == "mean_normalized", use_safetensors=_has_safetensors(path)
         )
     model = AutoModelForSequenceClassification.from_pretrained(
         path,
@@ -156,7 +160,7 @@ def _has_safetensors(path: str) -> bool | None:
 def save_model(model: Any, tokenizer: Any, spec: ModelSpec, model_dir: str | os.PathLike) -> Path:
     """Write weights as safetensors, the tokenizer and ``stancelab.json``."""
     model_dir = Path(model_dir)
-    if spec.pooling == "mean":
+    if spec.pooling in MEAN_POOLINGS:
         from stancelab import pooling
 
         pooling.save(model, model_dir)

@@ -4,9 +4,12 @@ Sentence-transformers encoders such as all-MiniLM-L6-v2 are trained to represent
 its token states, not by the first ([CLS]) token that ``AutoModelForSequenceClassification`` reads.
 ``MeanPoolingClassifier`` keeps that pooling: encoder -> masked mean over tokens -> dropout -> linear.
 On small training sets it learns faster than the [CLS] head (docs/generalisation.md has the numbers).
+With ``normalize=True`` the pooled vector is scaled to unit length first, as a sentence-transformers
+``Normalize`` module does: that is the form a SetFit model takes when exported (``stancelab.setfit_method``).
 
 A saved model directory holds the encoder's ``config.json`` (with ``id2label``), one ``model.safetensors``
-with the whole state (encoder and head) and the tokenizer; ``stancelab.json`` says ``"pooling": "mean"``.
+with the whole state (encoder and head) and the tokenizer; ``stancelab.json`` says ``"pooling": "mean"``
+(or ``"mean_normalized"``).
 Loading builds the encoder from its config and loads the weights strictly, so a mismatch fails loudly.
 """
 
@@ -23,12 +26,13 @@ WEIGHTS = "model.safetensors"
 
 
 class MeanPoolingClassifier(torch.nn.Module):
-    """Encoder + masked mean of the last hidden states + dropout + linear layer."""
+    """Encoder + masked mean of the last hidden states (+ L2 normalisation) + dropout + linear layer."""
 
-    def __init__(self, encoder: Any, num_labels: int, dropout: float):
+    def __init__(self, encoder: Any, num_labels: int, dropout: float, normalize: bool = False):
         super().__init__()
         _drop_pooler(encoder)
         self.encoder = encoder
+        self.normalize = normalize
         self.config = encoder.config
         self.dropout = torch.nn.Dropout(dropout)
         self.classifier = torch.nn.Linear(encoder.config.hidden_size, num_labels)
@@ -51,7 +55,10 @@ class MeanPoolingClassifier(torch.nn.Module):
         if token_type_ids is not None:
             inputs["token_type_ids"] = token_type_ids
         hidden = self.encoder(**inputs).last_hidden_state
-        logits = self.classifier(self.dropout(mean_pool(hidden, attention_mask)))
+        pooled = mean_pool(hidden, attention_mask)
+        if self.normalize:
+            pooled = torch.nn.functional.normalize(pooled, p=2.0, dim=-1)
+        logits = self.classifier(self.dropout(pooled))
         loss = torch.nn.functional.cross_entropy(logits.float(), labels) if labels is not None else None
         return SequenceClassifierOutput(loss=loss, logits=logits)
 
@@ -70,7 +77,9 @@ def _drop_pooler(encoder: Any) -> None:
         encoder.pooler = None
 
 
-def from_pretrained_encoder(path: str, labels: list[str], dropout: float, **kwargs: Any) -> MeanPoolingClassifier:
+def from_pretrained_encoder(
+    path: str, labels: list[str], dropout: float, normalize: bool = False, **kwargs: Any
+) -> MeanPoolingClassifier:
     """A fresh head on a pretrained encoder (any local folder or hub id ``AutoModel`` reads)."""
     from transformers import AutoModel
 
@@ -79,7 +88,7 @@ def from_pretrained_encoder(path: str, labels: list[str], dropout: float, **kwar
     )
     encoder.config.id2label = dict(enumerate(labels))
     encoder.config.label2id = {label: i for i, label in enumerate(labels)}
-    return MeanPoolingClassifier(encoder, len(labels), dropout)
+    return MeanPoolingClassifier(encoder, len(labels), dropout, normalize)
 
 
 def save(model: MeanPoolingClassifier, model_dir: str | os.PathLike) -> None:
@@ -93,12 +102,15 @@ def save(model: MeanPoolingClassifier, model_dir: str | os.PathLike) -> None:
     save_file(state, str(model_dir / WEIGHTS), metadata={"format": "pt"})
 
 
-def load(model_dir: str | os.PathLike) -> MeanPoolingClassifier:
-    """The saved classifier, weights loaded strictly (every tensor present, none left over)."""
+def load(model_dir: str | os.PathLike, normalize: bool = False) -> MeanPoolingClassifier:
+    """The saved classifier, weights loaded strictly (every tensor present, none left over).
+
+    ``normalize`` is not in the weights: it comes from ``stancelab.json`` (``"pooling": "mean_normalized"``).
+    """
     from safetensors.torch import load_file
     from transformers import AutoConfig, AutoModel
 
     config = AutoConfig.from_pretrained(model_dir, trust_remote_code=False)
-    model = MeanPoolingClassifier(AutoModel.from_config(config), len(config.id2label), 0.0)
+    model = MeanPoolingClassifier(AutoModel.from_config(config), len(config.id2label), 0.0, normalize)
     model.load_state_dict(load_file(str(Path(model_dir) / WEIGHTS)), strict=True)
     return model.eval()

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from stancelab.io import InputError, atomic_write_jsonl
-from stancelab.modeling import ModelSpec, encode, find_model_dir, format_pair
+from stancelab.modeling import MEAN_POOLINGS, ModelSpec, encode, find_model_dir, format_pair
 from stancelab.schema import Example, coerce_examples, read_examples
 
 # Examples per forward pass. Batches are length-sorted, so padding stays small (7-12% of tokens on the
@@ -88,10 +88,10 @@ def _load_cached(model_dir: str, precision: str = "float32") -> LoadedModel:
     _check_model_files(Path(model_dir))
     spec = ModelSpec.load(model_dir)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    if spec.pooling == "mean":
+    if spec.pooling in MEAN_POOLINGS:
         from stancelab import pooling
 
-        model = pooling.load(model_dir)
+        model = pooling.load(model_dir, normalize=spec.pooling == "mean_normalized")
     else:
         model = AutoModelForSequenceClassification.from_pretrained(
             model_dir, use_safetensors=True, trust_remote_code=False

@@ -113,7 +113,7 @@ def markdown_report(name: str, metrics: dict[str, Any], baselines: dict[str, Any
         lines.append("")
     if baselines:
         lines += ["## Against baselines (test)", "", "| system | macro-F1 | 95% CI | accuracy |", "|---|---|---|---|"]
-        rows = {"fine-tuned (this run)": {"test": metrics["test"]}, **baselines}
+        rows = {"this run": {"test": metrics["test"]}, **baselines}
         for system, result in rows.items():
             m = result["test"]
             lines.append(
@@ -139,8 +139,9 @@ Labels each (speaker, target, text) example from news as one of {", ".join(test[
 
 - Base encoder: `{config["model"]["name_or_path"]}`; input: `{config["model"]["template_a"]}` paired with
   `{config["model"]["template_b"]}`, at most {config["model"]["max_length"]} tokens.
-- Training data: {n_train} hand-labelled examples from `{config["data"]["train"]}`; model selection on dev
-  macro-F1 (`{config["data"]["dev"]}`); softmax temperature {metrics["temperature"]:.2f} fitted on dev.
+- Method: {_method_line(config)}
+- Training data: {n_train} hand-labelled examples from `{config["data"]["train"]}`; dev split
+  `{config["data"]["dev"]}`; softmax temperature {metrics["temperature"]:.2f} fitted on dev.
 - Dev macro-F1 {dev["macro_f1"]:.3f}; test macro-F1 {test["macro_f1"]:.3f} (95% CI {test["macro_f1_ci"][0]:.3f}-
   {test["macro_f1_ci"][1]:.3f}), accuracy {test["accuracy"]:.3f}, ECE {test["ece"]:.3f}.
 - Config: `config.yaml` in the run directory; seed {config["train"]["seed"]}.
@@ -155,6 +156,18 @@ outlets, genres and languages (measure them with `python -m stancelab.evaluate`)
 cover neutral statements: the builder should only pass statements that take a position. Probabilities are
 calibrated on the project's dev split only.
 """
+
+
+def _method_line(config: dict[str, Any]) -> str:
+    train = config["train"]
+    if train.get("method") == "setfit":
+        sf = config.get("setfit", {})
+        return (
+            f"SetFit (contrastive tuning, {sf.get('num_iterations')} pairs per example, then a logistic-regression "
+            "head), a fixed budget with no selection on dev; segments A and B joined by ` || `."
+        )
+    kept = "the epoch with the best dev macro-F1" if train.get("select_best", True) else "the last epoch"
+    return f"fine-tune, up to {train['epochs']:g} epochs at learning rate {train['learning_rate']:g}, keeping {kept}."
 
 
 def write_run_report(

@@ -1,6 +1,7 @@
 """Fine-tune a pretrained encoder to label (speaker, target, text) examples, through the transformers Trainer.
 
     python -m stancelab.train --config configs/default.yaml [section.key=value ...]
+    python -m stancelab.train --config configs/setfit.yaml     # SetFit, for a few hundred labels
 
 writes a self-describing run directory ``runs/<run_name>/``::
 
@@ -51,6 +52,27 @@ def train(config: Config, run_dir: str | Path, *, overwrite: bool = False) -> di
     work_dir = _work_dir(run_dir, config, overwrite)
     _set_threads_and_seed(config)
     splits = load_splits(config)
+    fit = fit_setfit if config.train.method == "setfit" else fit_finetune
+    loaded, history = fit(config, splits, work_dir)
+    if loaded is None:  # not the main process of a distributed run
+        return {}
+    loaded.spec.temperature = calibrate(loaded, splits["dev"])
+    save_model(loaded.model, loaded.tokenizer, loaded.spec, work_dir / "model")
+    metrics, rows = evaluate_and_write(loaded, splits, work_dir)
+    write_log(history, work_dir / "train_log.csv")
+    write_reports(config, run_dir.name, splits, metrics, rows, work_dir)
+    _finish(work_dir, run_dir)
+    return metrics
+
+
+def fit_finetune(
+    config: Config, splits: dict[str, list[Example]], work_dir: Path
+) -> tuple[LoadedModel | None, list[dict[str, Any]]]:
+    """Fine-tune through the transformers Trainer, resuming from the last checkpoint in ``work_dir``.
+
+    Returns the model with the best dev epoch and the Trainer's log; ``(None, [])`` on the processes of
+    a distributed run other than the main one.
+    """
     tokenizer, model = load_for_training(
         config.model.name_or_path, config.data.labels, config.model.dropout, config.model.pooling
     )
@@ -61,15 +83,31 @@ def train(config: Config, run_dir: str | Path, *, overwrite: bool = False) -> di
         print(f"resuming from {checkpoint}", file=sys.stderr)
     trainer.train(resume_from_checkpoint=checkpoint)
     if not trainer.is_world_process_zero():
-        return {}
+        return None, []
     loaded = LoadedModel(model=trainer.model.eval(), tokenizer=tokenizer, spec=spec, path=work_dir / "model")
-    spec.temperature = calibrate(loaded, splits["dev"])
-    save_model(trainer.model, tokenizer, spec, work_dir / "model")
-    metrics, rows = evaluate_and_write(loaded, splits, work_dir)
-    write_log(trainer.state.log_history, work_dir / "train_log.csv")
-    write_reports(config, run_dir.name, splits, metrics, rows, work_dir)
-    _finish(work_dir, run_dir)
-    return metrics
+    return loaded, trainer.state.log_history
+
+
+def fit_setfit(
+    config: Config, splits: dict[str, list[Example]], work_dir: Path
+) -> tuple[LoadedModel | None, list[dict[str, Any]]]:
+    """SetFit on the train split (``stancelab.setfit_method``), exported to stancelab's model format.
+
+    SetFit trains a fixed budget in one process: there is no dev selection, no checkpoint to resume
+    from (a rerun starts the fit over) and no multi-process training.
+    """
+    from stancelab.setfit_method import SetFitMethod
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise InputError(
+            f"train.method=setfit runs in one process, found WORLD_SIZE={os.environ['WORLD_SIZE']}. "
+            "Fix: run `python -m stancelab.train` without torchrun/accelerate for SetFit."
+        )
+    scratch = work_dir / "setfit"
+    method = SetFitMethod(config, scratch, max_steps=config.train.max_steps).fit(splits["train"])
+    shutil.rmtree(scratch, ignore_errors=True)
+    model, tokenizer, spec = method.export()
+    return LoadedModel(model=model, tokenizer=tokenizer, spec=spec, path=work_dir / "model"), method.log_history
 
 
 def model_spec(config: Config) -> ModelSpec:
@@ -396,7 +434,7 @@ def _print_run(run_dir: Path, config: Config, metrics: dict[str, Any]) -> None:
     print(f"\nrun directory: {run_dir}")
     print(format_metrics_table(metrics["test"], title=f"test ({config.data.test})"))
     if metrics.get("baselines"):
-        systems = {"fine-tuned": {"test": metrics["test"]}, **metrics["baselines"]}
+        systems = {config.train.method: {"test": metrics["test"]}, **metrics["baselines"]}
         print(f"\nagainst baselines on the same test split:\n{format_comparison(systems)}")
     print(f"\nreport: {run_dir / 'report.md'}")
 
