@@ -214,6 +214,14 @@ def test_metrics_frame_has_runs_and_baselines_with_cis(tmp_path):
     assert list(review.metrics_frame(runs, "dev", baselines=False).index) == [("a", "fine-tuned")]
 
 
+def test_metrics_frame_names_the_training_method(tmp_path):
+    run = fake_run(tmp_path)
+    (run / "config.yaml").write_text("train:\n  method: setfit\n", encoding="utf-8")
+    assert list(review.metrics_frame({"a": run}).index) == [("a", "setfit"), ("a", "majority")]
+    (run / "config.yaml").write_text("train:\n  seed: 1\n", encoding="utf-8")  # written before train.method
+    assert review.system_name(run) == "fine-tuned"
+
+
 def test_ci_figure_has_one_row_per_system(tmp_path):
     fig = review.ci_figure(review.metrics_frame({"a": fake_run(tmp_path)}))
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["a / fine-tuned", "a / majority"]

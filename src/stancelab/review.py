@@ -301,13 +301,24 @@ def read_train_log(run_dir: str | os.PathLike) -> list[dict[str, float | None]]:
     return [{key: float(value) if value not in ("", None) else None for key, value in row.items()} for row in rows]
 
 
+def system_name(run_dir: str | os.PathLike) -> str:
+    """How a run's model was trained, from its ``config.yaml``: "fine-tuned" or "setfit"."""
+    path = Path(run_dir) / "config.yaml"
+    if not path.is_file():
+        return "fine-tuned"
+    import yaml
+
+    method = ((yaml.safe_load(read_text(path)) or {}).get("train") or {}).get("method", "finetune")
+    return "fine-tuned" if method == "finetune" else str(method)
+
+
 def metrics_frame(runs: dict[str, Path], split: str = "test", baselines: bool = True) -> Any:
     """One row per run and per baseline of each run: n, accuracy, macro-F1 with its 95% CI, ECE, F1 per label."""
     import pandas as pd
 
     rows = []
     for name, run_dir in runs.items():
-        rows.append({**comparison_rows([str(run_dir)], split)[0], "run": name, "system": "fine-tuned"})
+        rows.append({**comparison_rows([str(run_dir)], split)[0], "run": name, "system": system_name(run_dir)})
         for system, result in (load_run(run_dir).get("baselines", {}) if baselines else {}).items():
             rows.append({"run": name, "system": system, **metrics_row(result[split])})
     frame = pd.DataFrame(rows).set_index(["run", "system"])
