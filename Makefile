@@ -25,7 +25,7 @@ train: data
 # SetFit on 200 labels, the small-data recipe (configs/setfit.yaml): a seeded subset of the train split.
 SMALL ?= 200
 train-setfit: data
-	$(BIN)/python -m stancelab.experiments subset --config configs/setfit.yaml --size $(SMALL) --seed 1 \
+	$(BIN)/python -m stancelab.experiments subset --config configs/default.yaml --size $(SMALL) --seed 1 \
 		--out data/processed/train_n$(SMALL).jsonl
 	$(BIN)/python -m stancelab.train --config configs/setfit.yaml --overwrite data.train=data/processed/train_n$(SMALL).jsonl
 

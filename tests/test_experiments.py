@@ -301,3 +301,18 @@ def test_a_domain_only_in_the_test_split_has_no_selection_score(pools):
     entry = {"folds": {"space": {"test": metrics}, "sport": {"test": metrics, "selection": metrics}}}
     summarise_folds(entry)
     assert entry["mean"]["macro_f1"] == 0.5 and entry["selection_mean"]["macro_f1"] == 0.5
+
+
+def test_subset_writes_the_examples_a_curve_point_trains_on(experiment_config, tmp_path, capsys):
+    from stancelab.schema import read_examples
+
+    out = tmp_path / "n4.jsonl"
+    assert main(["subset", "--config", str(experiment_config), "--size", "4", "--seed", "2", "--out", str(out)]) == 0
+    assert "4 of 9 training examples (seed 2)" in capsys.readouterr().out
+    train = read_examples(tmp_path / "train.jsonl")
+    expected = nested_subsets(train, [4], 2)["4"]
+    assert [ex.id for ex in read_examples(out)] == [ex.id for ex in expected]
+    assert main(["subset", "--config", str(experiment_config), "--size", "many", "--out", str(out)]) == 2
+    assert "--size: expected a number of examples or 'all', found 'many'" in capsys.readouterr().err
+    assert main(["subset", "--config", str(experiment_config), "--size", "40", "--out", str(out)]) == 2
+    assert "subset size 40 must be between 1 and the 9 training examples" in capsys.readouterr().err
