@@ -541,7 +541,8 @@ def parse_extras(items: list[str], labels: list[str]) -> dict[str, list[Example]
 def write_subset(config: Config, size: str, seed: int, out: Path) -> int:
     """Write the ``size`` training examples that ``curve`` trains on for ``seed`` (``nested_subsets``)."""
     train = read_split(config.data.train, config.data)
-    subset = nested_subsets(train, [size if size == "all" else _size(size)], seed)[size]
+    key = size if size == "all" else str(_size(size))  # "0200" and "200" name the same subset
+    subset = nested_subsets(train, [key], seed)[key]
     write_examples(out, subset)
     counts = {label: sum(ex.label == label for ex in subset) for label in config.data.labels}
     print(f"{out}: {len(subset)} of {len(train)} training examples (seed {seed}); {counts}")
