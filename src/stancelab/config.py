@@ -38,6 +38,20 @@ class DataConfig:
     columns: dict = field(default_factory=dict)  # csv/jsonl: our field -> column name, e.g. {text: tweet}
     default_speaker: str = "the author"  # csv/jsonl/semeval rows without a speaker column
     default_target: str = ""  # rows without a target column
+    # More labelled files: extra_train is added to train (e.g. the real-news train split), each file's
+    # examples taken extra_train_repeat[i] times (2 doubles a file, 0.3 takes a seeded 30% sample; missing
+    # entries are 1); extra_dev is added to dev, so early stopping and calibration see both; extra_test
+    # files are scored and reported beside test.
+    extra_train: list[str] = field(default_factory=list)
+    extra_train_repeat: list[float] = field(default_factory=list)
+    extra_dev: list[str] = field(default_factory=list)
+    extra_test: list[str] = field(default_factory=list)
+    # Unlabelled examples with a teacher's probabilities ("probs": {label: p}), learnt as soft labels
+    # (distillation; see python -m stancelab.distill). Empty: gold labels only.
+    silver: str = ""
+    # The label of "no position" rows (statements that take no position on the target), if data.labels
+    # has one: stance metrics on data without such rows are scored over the other labels.
+    none_label: str = "none"
 
 
 @dataclass
@@ -52,6 +66,8 @@ class ModelConfig:
     # "mean": average the token states (how sentence-transformers encoders were trained); "cls": the
     # library's own head for the architecture, which reads the first token.
     pooling: str = "cls"
+    # predict_article drops rows whose calibrated probability of data.none_label is at least this.
+    none_threshold: float = 0.5
 
 
 @dataclass
@@ -77,6 +93,9 @@ class TrainConfig:
     max_steps: int = -1  # if > 0, stop after this many optimiser steps (for smoke tests)
     num_threads: int = 0  # torch CPU threads; 0 keeps torch's default
     save_total_limit: int = 2  # checkpoints kept for resuming
+    # "random", or "group_by_length": batches of similar length, so less padding is computed (faster on CPU)
+    sampling: str = "random"
+    silver_weight: float = 1.0  # weight of a silver (teacher-labelled) example in the loss, against 1 for gold
 
 
 @dataclass
@@ -271,6 +290,20 @@ def _check_values(config: Config, where: str) -> None:
             "Fix: 'mean' for sentence-transformers encoders ('mean_normalized' to scale the mean to unit "
             "length), 'cls' for the library's own classification head."
         )
+    if config.train.sampling not in ("random", "group_by_length"):
+        raise ConfigError(
+            f"{where}: 'train.sampling' must be random or group_by_length, found {config.train.sampling!r}."
+        )
+    repeat = config.data.extra_train_repeat
+    if len(repeat) > len(config.data.extra_train) or any(
+        not isinstance(r, (int, float)) or isinstance(r, bool) or r < 0 for r in repeat
+    ):
+        raise ConfigError(
+            f"{where}: 'data.extra_train_repeat' needs at most one number >= 0 per file of data.extra_train "
+            f"({len(config.data.extra_train)}), found {repeat!r}."
+        )
+    if not 0 < config.model.none_threshold <= 1:
+        raise ConfigError(f"{where}: 'model.none_threshold' must be in (0, 1], found {config.model.none_threshold}.")
     for name in ("template_a", "template_b"):
         _check_template(getattr(config.model, name), f"model.{name}", where)
     positive = {

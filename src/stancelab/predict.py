@@ -26,6 +26,7 @@ import numpy as np
 
 from stancelab.io import InputError, atomic_write_jsonl
 from stancelab.modeling import MEAN_POOLINGS, ModelSpec, encode, find_model_dir, format_pair
+from stancelab.positions import article_candidates, cluster_issues, statement_positions, unique_rows
 from stancelab.schema import Example, coerce_examples, read_examples
 
 # Examples per forward pass. Batches are length-sorted, so padding stays small (7-12% of tokens on the
@@ -357,16 +358,24 @@ def _resolve_model(model: str | Path | LoadedModel, precision: str | None, quant
 
 
 ARTICLE_COLUMNS = [
+    "article_id",
     "speaker",
-    "speaker_affiliation",
+    "actor",
+    "issue",
     "target",
     "label",
     "confidence",
+    "p_position",
+    "condition",
+    "relayed_by",
     "kind",
     "cue",
     "text",
     "start",
     "end",
+    "condition_start",
+    "condition_end",
+    "speaker_affiliation",
 ]
 
 
@@ -376,34 +385,86 @@ def predict_article(
     *,
     targets: dict[str, list[str]] | None = None,
     article_id: str | None = None,
+    include_none: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
     precision: str | None = None,
     quantize: bool = False,
     max_length: int | None = None,
 ) -> Any:
-    """Find every attributed position in one article and label it; returns a pandas DataFrame.
+    """Who takes which position on which issue in one article, on what condition; a pandas DataFrame.
 
-    Columns: speaker, speaker_affiliation, target, label, confidence, kind, cue, text, start, end
-    (offsets into the article), plus one ``p_<label>`` column per label.
+    One row per position: ``speaker`` (the holder; ``relayed_by`` names who reported it), ``actor`` (whom
+    the speaker speaks for), ``issue`` (the target mentions of the call clustered, with a readable name),
+    ``target`` (the mention), ``label``, ``confidence``, ``p_position`` (probability that the statement
+    takes a position on the target), ``condition`` with ``condition_start``/``condition_end`` for
+    conditional positions, the statement's ``text``/``start``/``end`` (offsets into the article), and one
+    ``p_<label>`` column per label. Statements without a position are dropped (``include_none=True`` keeps
+    one ``none`` row for each). ``targets`` (``{name: [alias, ...]}``) fixes the issues to look for.
 
     >>> table = predict_article("data/raw/000_ed3b50a90a3882e0.txt", model="runs/default")  # doctest: +SKIP
-    >>> table[["speaker", "target", "label"]].head(3)  # doctest: +SKIP
+    >>> table[["actor", "issue", "label", "condition"]].head(3)  # doctest: +SKIP
     """
+    text, article_id = _article_text(text_or_path, article_id)
+    return predict_articles(
+        [(article_id, text)], model, targets=targets, include_none=include_none, batch_size=batch_size,
+        precision=precision, quantize=quantize, max_length=max_length,
+    )
+
+
+def predict_articles(
+    articles: list[tuple[str, str]],
+    model: str | Path | LoadedModel,
+    *,
+    targets: dict[str, list[str]] | None = None,
+    include_none: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    precision: str | None = None,
+    quantize: bool = False,
+    max_length: int | None = None,
+) -> Any:
+    """``predict_article`` over ``(article_id, text)`` pairs; issues are clustered across all of them."""
     import pandas as pd
 
-    from stancelab.build import build_examples
-
-    text, article_id = _article_text(text_or_path, article_id)
-    examples = build_examples(text, article_id, targets)
     loaded = _resolve_model(model, precision, quantize)
-    results = predict(examples, loaded, batch_size=batch_size, max_length=max_length) if examples else []
     rows = []
-    for ex, result in zip(examples, results):
-        row = {**ex.to_dict(), "label": result["label"], "confidence": max(result["probs"].values())}
-        row.update({f"p_{label}": p for label, p in result["probs"].items()})
-        rows.append(row)
+    for article_id, text in articles:
+        rows += _article_positions(text, article_id, loaded, targets, include_none, batch_size, max_length)
+    _name_issues(rows, targets)
     columns = ARTICLE_COLUMNS + [f"p_{label}" for label in loaded.labels]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _article_positions(text, article_id, loaded, targets, include_none, batch_size, max_length) -> list[dict]:
+    items, _ = article_candidates(text, targets)
+    if loaded.spec.none_label is None:  # a stance-only model: every rule target is taken as a position
+        for item in items:
+            item.candidates = item.candidates[: item.rules]
+    pairs = [(item, c) for item in items for c in item.candidates]
+    examples = [
+        Example(id=str(k), article_id=article_id, speaker=item.holder or item.statement.speaker,
+                speaker_affiliation=item.statement.speaker_affiliation, target=c, text=item.statement.sentence)
+        for k, (item, c) in enumerate(pairs)
+    ]
+    results = predict(examples, loaded, batch_size=batch_size, max_length=max_length) if examples else []
+    by_item: dict[int, list] = {}
+    for (item, _), result in zip(pairs, results):
+        by_item.setdefault(id(item), []).append(result)
+    none, threshold = loaded.spec.none_label, loaded.spec.none_threshold
+    rows = []
+    for item in items:
+        rows += statement_positions(item, by_item.get(id(item), []), none, threshold, include_none)
+    return [{"article_id": article_id, **row} for row in unique_rows(rows)]
+
+
+def _name_issues(rows: list[dict], targets: dict[str, list[str]] | None) -> None:
+    """Fill each row's ``issue``: a listed target is its own issue; other mentions are clustered."""
+    listed = set(targets or ())
+    free = [row for row in rows if row["target"] not in listed]
+    labels, names = cluster_issues([row["target"] for row in free])
+    for row, label in zip(free, labels):
+        row["issue"] = names[label]
+    for row in rows:
+        row.setdefault("issue", row["target"])
 
 
 def _article_text(text_or_path: str | Path, article_id: str | None) -> tuple[str, str]:
@@ -425,10 +486,10 @@ def format_article_table(table: Any, width: int = 60) -> str:
     """A readable fixed-width table of an article's positions, in document order."""
     if table.empty:
         return "no attributed positions found"
-    view = table[["speaker", "target", "label", "confidence", "text"]].copy()
+    view = table[["actor", "speaker", "issue", "label", "confidence", "condition", "text"]].copy()
     view["confidence"] = view["confidence"].map("{:.2f}".format)
-    view["text"] = view["text"].map(lambda t: t if len(t) <= width else t[: width - 3] + "...")
-    view["target"] = view["target"].map(lambda t: t if len(t) <= 40 else t[:37] + "...")
+    for column, limit in (("text", width), ("issue", 40), ("condition", 40), ("speaker", 24), ("actor", 20)):
+        view[column] = view[column].fillna("").map(lambda t, n=limit: t if len(t) <= n else t[: n - 3] + "...")
     return view.to_string(index=False)
 
 

@@ -445,9 +445,10 @@ def _dig(config: dict[str, Any], dotted: str) -> Any:
 # 03: articles
 # ---------------------------------------------------------------------------------------------------
 
-ARTICLE_VIEW = ["speaker", "target", "label", "confidence", "kind", "cue"]
+ARTICLE_VIEW = ["actor", "speaker", "issue", "target", "label", "confidence", "condition", "kind", "cue"]
 
 
 def article_view(table: Any, n: int = 15) -> Any:
-    """The first ``n`` positions of a ``predict_article`` table, with the columns a reader scans first."""
-    return table[ARTICLE_VIEW].head(n).round({"confidence": 2})
+    """The first ``n`` positions of a ``predict_article`` table, with the columns a reader scans first
+    (those of ``ARTICLE_VIEW`` the table has)."""
+    return table[[c for c in ARTICLE_VIEW if c in table.columns]].head(n).round({"confidence": 2})

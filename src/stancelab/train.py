@@ -43,7 +43,7 @@ from stancelab.metrics import classification_metrics, fit_temperature, format_me
 from stancelab.modeling import ModelSpec, encode, load_for_training, save_model
 from stancelab.predict import LoadedModel, predict_logits
 from stancelab.report import write_run_report
-from stancelab.schema import Example
+from stancelab.schema import Example, read_examples
 
 
 def train(config: Config, run_dir: str | Path, *, overwrite: bool = False) -> dict[str, Any]:
@@ -120,13 +120,26 @@ def model_spec(config: Config) -> ModelSpec:
         pooling=m.pooling,
         base_model=m.name_or_path,
         official_metric=config.eval.official_metric,
+        none_label=config.data.none_label if config.data.none_label in config.data.labels else None,
+        none_threshold=config.model.none_threshold,
     )
 
 
 def load_splits(config: Config) -> dict[str, list[Example]]:
-    """Read train/dev/test; every example must carry a label from ``data.labels``."""
+    """Read train/dev/test (+ the extra files of ``data``); every example must carry a label from ``data.labels``.
+
+    ``splits["silver"]`` holds the teacher-labelled examples of ``data.silver`` (empty without one) and
+    ``splits["extra_test"]`` maps each extra test file to its examples.
+    """
     labels = tuple(config.data.labels)
-    splits = {name: read_split(getattr(config.data, name), config.data) for name in ("train", "dev", "test")}
+    d = config.data
+    splits = {name: read_split(getattr(d, name), d) for name in ("train", "dev", "test")}
+    for k, path in enumerate(d.extra_train):
+        times = d.extra_train_repeat[k] if k < len(d.extra_train_repeat) else 1.0
+        splits["train"] = splits["train"] + repeat_examples(read_split(path, d), times, config.train.seed)
+    splits["dev"] = splits["dev"] + [ex for path in d.extra_dev for ex in read_split(path, d)]
+    splits["silver"] = read_silver(d.silver, labels, d.none_label) if d.silver else []
+    splits["extra_test"] = {path: read_split(path, d) for path in d.extra_test}
     missing = set(labels) - {ex.label for ex in splits["train"]}
     if missing:
         raise InputError(
@@ -136,12 +149,55 @@ def load_splits(config: Config) -> dict[str, list[Example]]:
     return splits
 
 
-def to_dataset(examples: list[Example], tokenizer: Any, spec: ModelSpec) -> Any:
-    """Tokenised ``datasets.Dataset`` with a ``labels`` column (padding is left to the collator)."""
+def repeat_examples(examples: list[Example], times: float, seed: int) -> list[Example]:
+    """``examples`` repeated ``times`` times: whole copies, then a seeded sample for the fraction."""
+    whole, fraction = int(times), times - int(times)
+    rng = np.random.default_rng(seed)
+    sample = rng.permutation(len(examples))[: round(fraction * len(examples))]
+    return examples * whole + [examples[i] for i in sorted(sample)]
+
+
+def read_silver(path: str, labels: tuple[str, ...], none_label: str = "none") -> list[Example]:
+    """Teacher-labelled examples: each needs ``probs`` with a probability for every label of the model, or
+    for every label but ``none_label`` (a stance teacher: the student then learns the stance given that
+    there is a position, and its "no position" output from gold rows only)."""
+    examples = read_examples(path, labels=None)
+    stance = set(labels) - {none_label}
+    for ex in examples:
+        probs = ex.meta.get("probs")
+        if not isinstance(probs, dict) or set(probs) not in (set(labels), stance):
+            raise InputError(
+                f"{path}: example {ex.id!r} needs 'probs' with one probability for each of {', '.join(labels)} "
+                f"(or of all but {none_label!r}), found {probs!r}. Regenerate the file with "
+                "`python -m stancelab.distill` from a teacher trained on these labels."
+            )
+    return examples
+
+
+def to_dataset(examples: list[Example], tokenizer: Any, spec: ModelSpec, soft: dict | None = None) -> Any:
+    """Tokenised ``datasets.Dataset`` with a ``labels`` column (padding is left to the collator).
+
+    With ``soft`` (``{"silver": [...], "silver_weight": w, "class_weights": [...] | None}``) the labels are
+    probability vectors scaled by each example's weight: one-hot for gold, the teacher's probabilities
+    for silver, learnt with the soft cross-entropy of ``_loss_fn``.
+    """
     from datasets import Dataset
 
-    features = dict(encode(examples, tokenizer, spec))
-    features["labels"] = [spec.labels.index(ex.label) for ex in examples]
+    if soft is None:
+        features = dict(encode(examples, tokenizer, spec))
+        features["labels"] = [spec.labels.index(ex.label) for ex in examples]
+        return Dataset.from_dict(features)
+    features = dict(encode(examples + soft["silver"], tokenizer, spec))
+    gold = np.eye(len(spec.labels))[[spec.labels.index(ex.label) for ex in examples]]
+    # A label the teacher does not score is marked -1: the loss leaves that logit out for the example.
+    silver = np.array(
+        [[ex.meta["probs"].get(label, -1.0) for label in spec.labels] for ex in soft["silver"]]
+    ).reshape(-1, len(spec.labels))
+    silver = np.where(silver < 0, -1.0, soft["silver_weight"] * silver)
+    targets = np.concatenate([gold, silver])
+    if soft["class_weights"] is not None:
+        targets = np.where(targets < 0, -1.0, targets * np.asarray(soft["class_weights"]))
+    features["labels"] = targets.astype(np.float32).tolist()
     return Dataset.from_dict(features)
 
 
@@ -157,12 +213,12 @@ def build_trainer(
     return Trainer(
         model=model,
         args=training_arguments(config, work_dir),
-        train_dataset=to_dataset(splits["train"], tokenizer, spec),
+        train_dataset=to_dataset(splits["train"], tokenizer, spec, _soft_targets(config, splits)),
         eval_dataset=to_dataset(splits["dev"], tokenizer, spec),
         processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer),
         compute_metrics=_metric_fn(spec.labels),
-        compute_loss_func=_loss_fn(config, splits["train"]),
+        compute_loss_func=_loss_fn(config, splits["train"], soft=bool(splits.get("silver"))),
         callbacks=callbacks,
     )
 
@@ -195,6 +251,7 @@ def training_arguments(config: Config, work_dir: Path) -> Any:
         use_cpu=not _cuda_available(),
         disable_tqdm=not sys.stderr.isatty(),
         ddp_backend=_ddp_backend(),
+        train_sampling_strategy=t.sampling,
     )
 
 
@@ -223,17 +280,33 @@ def _metric_fn(labels: list[str]):
     return compute
 
 
-def _loss_fn(config: Config, train_examples: list[Example]):
-    """Weighted cross-entropy when ``train.class_weights`` asks for it; None keeps the model's own loss."""
+def _soft_targets(config: Config, splits: dict[str, Any]) -> dict | None:
+    if not splits.get("silver"):
+        return None
+    return {
+        "silver": splits["silver"],
+        "silver_weight": config.train.silver_weight,
+        "class_weights": class_weights(config, splits["train"]),
+    }
+
+
+def _loss_fn(config: Config, train_examples: list[Example], soft: bool = False):
+    """Weighted cross-entropy when ``train.class_weights`` asks for it; soft cross-entropy with silver
+    data (targets are weighted probability vectors, see ``to_dataset``); None keeps the model's own loss."""
     weights = class_weights(config, train_examples)
-    if weights is None:
+    if weights is None and not soft:
         return None
     import torch
 
-    tensor = torch.tensor(weights, dtype=torch.float32)
+    tensor = torch.tensor(weights or [1.0] * len(config.data.labels), dtype=torch.float32)
 
     def loss(outputs: Any, labels: Any, num_items_in_batch: Any = None) -> Any:
-        return torch.nn.functional.cross_entropy(outputs.logits, labels, weight=tensor.to(outputs.logits.device))
+        logits = outputs.logits
+        if labels.dim() == 2:  # soft targets, (batch, labels), already weighted; -1 = label left out
+            scored = labels >= 0
+            log_p = torch.log_softmax(logits.masked_fill(~scored, float("-inf")), dim=-1)
+            return -(labels.clamp(min=0) * log_p.masked_fill(~scored, 0.0)).sum(dim=-1).mean()
+        return torch.nn.functional.cross_entropy(logits, labels, weight=tensor.to(logits.device))
 
     return loss
 
@@ -265,6 +338,9 @@ def evaluate_and_write(
     for name in ("dev", "test"):
         metrics[name], rows[name] = evaluate_examples(splits[name], loaded)
         atomic_write_jsonl(work_dir / f"predictions_{name}.jsonl", rows[name])
+    for path, examples in splits.get("extra_test", {}).items():
+        metrics.setdefault("extra_test", {})[path], extra_rows = evaluate_examples(examples, loaded)
+        atomic_write_jsonl(work_dir / f"predictions_{Path(path).stem}.jsonl", extra_rows)
     metrics["temperature"] = loaded.spec.temperature
     return metrics, rows
 
@@ -278,12 +354,25 @@ def write_reports(
     work_dir: Path,
 ) -> None:
     """Baselines, slices, errors, plots, report.md, the model card; metrics.json last (it marks the run done)."""
-    baselines = run_baselines(config, splits, tuple(config.eval.baselines))
+    stance_config, stance_splits = stance_only(config, splits)
+    baselines = run_baselines(stance_config, stance_splits, tuple(config.eval.baselines))
     metrics["baselines"] = {b: {"C": r["C"], "dev": r["dev"], "test": r["test"]} for b, r in baselines.items()}
     metrics["slices_test"] = write_run_report(
         work_dir, name, config.to_dict(), metrics, rows, splits["train"], baselines
     )
     atomic_write_json(work_dir / "metrics.json", metrics)
+
+
+def stance_only(config: Config, splits: dict[str, Any]) -> tuple[Config, dict[str, list[Example]]]:
+    """Train/dev/test without "no position" rows, and a config without that label: the baselines are
+    stance classifiers, scored like the model on the stance test split."""
+    none = config.data.none_label
+    parts = {name: splits[name] for name in ("train", "dev", "test")}
+    if none not in config.data.labels:
+        return config, parts
+    stance = copy.deepcopy(config)
+    stance.data.labels = [label for label in config.data.labels if label != none]
+    return stance, {name: [ex for ex in items if ex.label != none] for name, items in parts.items()}
 
 
 class JsonlLogCallback(TrainerCallback):
@@ -433,6 +522,9 @@ def main(argv: list[str] | None = None) -> int:
 def _print_run(run_dir: Path, config: Config, metrics: dict[str, Any]) -> None:
     print(f"\nrun directory: {run_dir}")
     print(format_metrics_table(metrics["test"], title=f"test ({config.data.test})"))
+    for path, extra in metrics.get("extra_test", {}).items():
+        print()
+        print(format_metrics_table(extra, title=f"extra test ({path})"))
     if metrics.get("baselines"):
         systems = {config.train.method: {"test": metrics["test"]}, **metrics["baselines"]}
         print(f"\nagainst baselines on the same test split:\n{format_comparison(systems)}")

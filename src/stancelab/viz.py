@@ -81,15 +81,25 @@ def label_colour(label: str, labels: list[str]) -> str:
     return LABEL_COLOURS.get(label, FALLBACK_COLOURS[labels.index(label) % len(FALLBACK_COLOURS)])
 
 
+def map_axes(table: Any) -> tuple[str, str]:
+    """The columns a stance map crosses: actors x issues for a ``predict_article`` table that has them
+    (speakers grouped under the actor they speak for, target mentions under their issue), else
+    speakers x targets."""
+    who = "actor" if "actor" in table.columns else "speaker"
+    what = "issue" if "issue" in table.columns else "target"
+    return who, what
+
+
 def stance_matrix(table: Any) -> tuple[list[str], list[str], list[list[tuple[str, float] | None]]]:
-    """Speakers x targets; each cell holds the most confident (label, confidence) for that pair, or None."""
-    speakers = list(dict.fromkeys(table["speaker"]))
-    targets = list(dict.fromkeys(table["target"]))
+    """Actors (or speakers) x issues (or targets); each cell holds the most confident (label, confidence)."""
+    who, what = map_axes(table)
+    speakers = list(dict.fromkeys(table[who]))
+    targets = list(dict.fromkeys(table[what]))
     cells: list[list[tuple[str, float] | None]] = [[None] * len(targets) for _ in speakers]
-    for row in table.itertuples(index=False):
-        i, j = speakers.index(row.speaker), targets.index(row.target)
-        if cells[i][j] is None or row.confidence > cells[i][j][1]:
-            cells[i][j] = (row.label, float(row.confidence))
+    for row in table.to_dict(orient="records"):
+        i, j = speakers.index(row[who]), targets.index(row[what])
+        if cells[i][j] is None or row["confidence"] > cells[i][j][1]:
+            cells[i][j] = (row["label"], float(row["confidence"]))
     return speakers, targets, cells
 
 
@@ -113,11 +123,12 @@ def stance_map_figure(table: Any, title: str = "stance map", labels: list[str] |
         if cells[i][j] is not None:
             label, confidence = cells[i][j]
             image[j, i] = to_rgba(label_colour(label, labels), alpha=0.25 + 0.75 * confidence)
-            ax.text(i, j, f"{label[:4]}\n{confidence:.2f}", ha="center", va="center", fontsize=7, linespacing=0.9)
+            mark = "if…" if label == "conditional" else label[:4]  # conditional cells: the condition is in the table
+            ax.text(i, j, f"{mark}\n{confidence:.2f}", ha="center", va="center", fontsize=7, linespacing=0.9)
     ax.imshow(image, aspect="auto")
     ax.set_xticks(range(len(speakers)), [_wrap(s, 16) for s in speakers], rotation=35, ha="right", fontsize=8.5)
     ax.set_yticks(range(len(targets)), [_wrap(t, 42) for t in targets], fontsize=8.5)
-    ax.set(title=title, xlabel="speaker", ylabel="target")
+    ax.set(title=title, xlabel=map_axes(table)[0], ylabel=map_axes(table)[1])
     handles = [Patch(color=label_colour(lb, labels), label=lb) for lb in labels]
     ax.legend(handles=handles, bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=8, title="label")
     fig.tight_layout()
