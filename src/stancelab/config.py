@@ -20,8 +20,11 @@ from typing import Any
 
 import yaml
 
-from stancelab.io import InputError, atomic_write_text, read_text
-from stancelab.schema import DEFAULT_LABELS
+from stancelab.data.io import InputError, atomic_write_text, read_text
+from stancelab.data.readers import FORMATS, read_split
+from stancelab.data.schema import DEFAULT_LABELS, Example
+from stancelab.models.inputs import TEMPLATE_FIELDS
+from stancelab.models.spec import POOLINGS
 
 
 class ConfigError(InputError):
@@ -241,8 +244,6 @@ def _check_values(config: Config, where: str) -> None:
         raise ConfigError(
             f"{where}: 'train.class_weights' has {len(weights)} weights for {len(labels)} labels ({', '.join(labels)})."
         )
-    from stancelab.benchmarks import FORMATS
-
     if config.data.format not in FORMATS:
         raise ConfigError(f"{where}: 'data.format' must be one of {', '.join(FORMATS)}, found {config.data.format!r}.")
     if config.eval.official_metric not in ("macro_f1", "semeval_favg"):
@@ -263,8 +264,6 @@ def _check_values(config: Config, where: str) -> None:
     unknown = [b for b in config.eval.baselines if b not in known]
     if unknown:
         raise ConfigError(f"{where}: 'eval.baselines' has unknown {unknown[0]!r}; choose from {', '.join(known)}.")
-    from stancelab.modeling import POOLINGS
-
     if config.model.pooling not in POOLINGS:
         raise ConfigError(
             f"{where}: 'model.pooling' must be one of {', '.join(POOLINGS)}, found {config.model.pooling!r}. "
@@ -287,9 +286,6 @@ def _check_values(config: Config, where: str) -> None:
             raise ConfigError(f"{where}: '{key}' must be > 0, found {value}.")
 
 
-TEMPLATE_FIELDS = ("speaker", "speaker_affiliation", "target", "text")
-
-
 def _check_template(template: str, key: str, where: str) -> None:
     try:
         template.format(**{name: "" for name in TEMPLATE_FIELDS})
@@ -303,3 +299,16 @@ def _check_template(template: str, key: str, where: str) -> None:
 def save_config(config: Config, path: str | os.PathLike) -> Path:
     """Write the resolved config as YAML (atomically)."""
     return atomic_write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))
+
+
+def load_splits(config: Config) -> dict[str, list[Example]]:
+    """Read train/dev/test; every example must carry a label from ``data.labels``."""
+    labels = tuple(config.data.labels)
+    splits = {name: read_split(getattr(config.data, name), config.data) for name in ("train", "dev", "test")}
+    missing = set(labels) - {ex.label for ex in splits["train"]}
+    if missing:
+        raise InputError(
+            f"{config.data.train}: no training example has label(s) {sorted(missing)}; every label in "
+            "data.labels needs training examples. Add examples or remove the label from data.labels."
+        )
+    return splits
