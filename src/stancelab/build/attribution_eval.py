@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from dataclasses import dataclass
 from typing import Any
 
 from stancelab.build.attribution import extract_statements
 from stancelab.build.pipeline import read_articles
+from stancelab.cli import command
 from stancelab.data.io import InputError, atomic_write_json, atomic_write_jsonl, read_jsonl_objects
 
 _TRIM = " \t\n\"'“”‘’«».,;:"
@@ -230,6 +230,7 @@ def evaluate(gold_path: str, articles_path: str, according_to: str = "auto") -> 
     return metrics, error_rows(gold, pred)
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stancelab.attribution_eval", description=__doc__.split("\n\n")[0])
     parser.add_argument("--gold", required=True, help="attribution gold JSONL")
@@ -243,11 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         help="how predicted according-to statements count when the gold has no such kind",
     )
     args = parser.parse_args(argv)
-    try:
-        metrics, errors = evaluate(args.gold, args.articles, args.according_to)
-    except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    metrics, errors = evaluate(args.gold, args.articles, args.according_to)
     if args.output:
         atomic_write_json(args.output, metrics)
     if args.errors:

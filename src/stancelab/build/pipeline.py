@@ -26,6 +26,7 @@ from typing import Any
 
 from stancelab.build.attribution import Statement, analyse, spacy_model_info
 from stancelab.build.targets import load_targets, statement_targets
+from stancelab.cli import command
 from stancelab.data.io import InputError, atomic_write_json, atomic_write_text, read_jsonl_objects, sha256_file
 from stancelab.data.schema import Example
 
@@ -308,6 +309,7 @@ def _report(processed, manifest) -> None:
     )
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stancelab.build", description=__doc__.split("\n\n")[0])
     parser.add_argument("--input", required=True, help=".txt file, folder of .txt files, or .jsonl of {id, text}")
@@ -316,16 +318,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-proc", type=int, default=1, help="processes for datasets.Dataset.map")
     parser.add_argument("--shard", help="i/n: build only shard i of n (contiguous, from 0)")
     args = parser.parse_args(argv)
-    try:
-        build(
-            args.input,
-            args.output,
-            args.targets,
-            args.num_proc,
-            args.shard,
-            command=list(sys.argv if argv is None else argv),
-        )
-    except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    build(
+        args.input,
+        args.output,
+        args.targets,
+        args.num_proc,
+        args.shard,
+        command=list(sys.argv if argv is None else argv),
+    )
     return 0

@@ -17,12 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from stancelab.cli import command
 from stancelab.data.io import (
     InputError,
     atomic_write_json,
@@ -235,6 +235,7 @@ def stats_markdown(examples: list[Example], splits: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stancelab.corpus", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["prepare", "check", "assemble", "split", "stats", "agreement"])
@@ -261,11 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         help="split: keep every article's split and put the articles that have none into this split",
     )
     args = parser.parse_args(argv)
-    try:
-        return _run(args)
-    except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return _run(args)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -10,7 +10,6 @@ scored once, with the chosen C.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 import numpy as np
@@ -19,8 +18,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.pipeline import make_pipeline
 
+from stancelab.cli import command
 from stancelab.config import Config, ConfigError, load_config, load_splits
-from stancelab.data.io import InputError
 from stancelab.data.schema import Example, read_examples
 from stancelab.evaluate.metrics import bootstrap_macro_f1, classification_metrics
 from stancelab.models.inputs import input_texts
@@ -124,6 +123,7 @@ def format_comparison(rows: dict[str, dict[str, Any]], split: str = "test") -> s
     return "\n".join(lines)
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stancelab.baselines", description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
@@ -131,15 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=BASELINES, default=list(BASELINES))
     parser.add_argument("--extra", help="another labelled JSONL to score the baselines on (e.g. out-of-domain news)")
     args = parser.parse_args(argv)
-    try:
-        config = load_config(args.config, args.overrides)
-        splits = load_splits(config)
-        if args.extra:
-            splits["extra"] = read_examples(args.extra, labels=tuple(config.data.labels), require_label=True)
-        results = run_baselines(config, splits, tuple(args.only))
-    except (InputError, ConfigError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    config = load_config(args.config, args.overrides)
+    splits = load_splits(config)
+    if args.extra:
+        splits["extra"] = read_examples(args.extra, labels=tuple(config.data.labels), require_label=True)
+    results = run_baselines(config, splits, tuple(args.only))
     for split in [s for s in splits if s != "train"]:
         print(f"\n{split}:\n{format_comparison(results, split)}")
     return 0

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
+from stancelab.cli import command
 from stancelab.data.io import InputError, read_text
 
 
@@ -53,15 +53,12 @@ def _cell(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else "" if value is None else str(value)
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stancelab.compare", description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="run directories")
     parser.add_argument("--split", default="test", choices=["dev", "test"])
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args(argv)
-    try:
-        print(format_rows(comparison_rows(args.runs, args.split), markdown=args.markdown))
-    except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    print(format_rows(comparison_rows(args.runs, args.split), markdown=args.markdown))
     return 0

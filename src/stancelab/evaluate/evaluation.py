@@ -10,12 +10,12 @@ confusion matrix and the expected calibration error, and writes ``metrics.json``
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from stancelab.cli import command
 from stancelab.data.io import InputError, atomic_write_json, atomic_write_jsonl
 from stancelab.data.readers import official_score
 from stancelab.data.schema import Example, read_examples
@@ -71,6 +71,7 @@ def _check_label_sets(examples: list[Example], labels: list[str], model_dir: Pat
         )
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stancelab.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="run directory or model directory")
@@ -80,13 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     add_precision_arguments(parser)
     args = parser.parse_args(argv)
     quiet_model_loading()
-    try:
-        loaded = load_model(args.model, precision=args.precision)
-        examples = read_examples(args.data, labels=tuple(loaded.labels), require_label=True)
-        metrics, rows = evaluate_examples(examples, loaded, batch_size=args.batch_size)
-    except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    loaded = load_model(args.model, precision=args.precision)
+    examples = read_examples(args.data, labels=tuple(loaded.labels), require_label=True)
+    metrics, rows = evaluate_examples(examples, loaded, batch_size=args.batch_size)
     print(format_metrics_table(metrics, title=f"{args.data} ({loaded.path})"))
     if args.output:
         out = Path(args.output)

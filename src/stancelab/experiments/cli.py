@@ -34,10 +34,10 @@ deleted once scored unless ``--keep-runs``.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from stancelab.config import Config, ConfigError, load_config
+from stancelab.cli import command
+from stancelab.config import Config, load_config
 from stancelab.data.io import InputError
 from stancelab.data.readers import read_split
 from stancelab.data.schema import Example, read_examples, write_examples
@@ -98,8 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     subset.add_argument("--seed", type=int, default=1)
     subset.add_argument("--out", required=True, help="JSONL file to write")
     subset.add_argument("overrides", nargs="*", help="section.key=value")
-    for command in ("lodo", "indomain", "curve"):
-        sub = commands.add_parser(command)
+    for kind in ("lodo", "indomain", "curve"):
+        sub = commands.add_parser(kind)
         sub.add_argument("--config", required=True)
         sub.add_argument("--methods", nargs="+", choices=METHODS, default=["tfidf_lr", "frozen_lr"])
         sub.add_argument("--out", help="results folder (default experiments/<command>)")
@@ -110,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--setfit-steps", type=int, default=-1, help="cap on SetFit contrastive steps")
         sub.add_argument("overrides", nargs="*", help="section.key=value")
-        if command in ("lodo", "indomain"):
+        if kind in ("lodo", "indomain"):
             sub.add_argument(
                 "--extra",
                 action="append",
@@ -118,53 +118,50 @@ def _parser() -> argparse.ArgumentParser:
                 metavar="NAME=PATH",
                 help="another labelled set for the in-domain model to score; repeat the flag for several",
             )
-        if command == "lodo":
+        if kind == "lodo":
             sub.add_argument("--domains", nargs="+", help="held-out domains (default: all)")
             sub.add_argument(
                 "--dev-fraction", type=float, default=0.15, help="share of training articles held out as dev"
             )
             sub.add_argument("--no-in-domain", action="store_true", help="skip the in-domain reference")
-        if command == "curve":
+        if kind == "curve":
             sub.add_argument("--sizes", nargs="+", default=["50", "100", "200", "400", "all"])
             sub.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     return parser
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        if args.command == "merge":
-            return _merge(args.files, Path(args.out), args.rename)
-        config = load_config(args.config, args.overrides)
-        if args.command == "subset":
-            return write_subset(config, args.size, args.seed, Path(args.out))
-        out_dir = Path(args.out or f"experiments/{args.command}")
-        options = {
-            "work_dir": args.work_dir or str(Path(config.train.output_dir) / "experiments" / args.command),
-            "keep_runs": args.keep_runs,
-            "cache": {},
-            "setfit_iterations": args.setfit_iterations,
-            "setfit_steps": args.setfit_steps,
-        }
-        if args.command == "curve":
-            results = run_curve(
-                config, args.methods, sizes=args.sizes, seeds=args.seeds, out_dir=out_dir, options=options
-            )
-            print(curve_markdown(results))
-            return 0
-        lodo = args.command == "lodo"
-        results = run_lodo(
-            config,
-            args.methods,
-            domains=args.domains if lodo else [],
-            in_domain=not (lodo and args.no_in_domain),
-            extras=parse_extras(args.extra, list(config.data.labels)),
-            dev_fraction=args.dev_fraction if lodo else 0.15,
-            out_dir=out_dir,
-            options=options,
+    if args.command == "merge":
+        return _merge(args.files, Path(args.out), args.rename)
+    config = load_config(args.config, args.overrides)
+    if args.command == "subset":
+        return write_subset(config, args.size, args.seed, Path(args.out))
+    out_dir = Path(args.out or f"experiments/{args.command}")
+    options = {
+        "work_dir": args.work_dir or str(Path(config.train.output_dir) / "experiments" / args.command),
+        "keep_runs": args.keep_runs,
+        "cache": {},
+        "setfit_iterations": args.setfit_iterations,
+        "setfit_steps": args.setfit_steps,
+    }
+    if args.command == "curve":
+        results = run_curve(
+            config, args.methods, sizes=args.sizes, seeds=args.seeds, out_dir=out_dir, options=options
         )
-    except (InputError, ConfigError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        print(curve_markdown(results))
+        return 0
+    lodo = args.command == "lodo"
+    results = run_lodo(
+        config,
+        args.methods,
+        domains=args.domains if lodo else [],
+        in_domain=not (lodo and args.no_in_domain),
+        extras=parse_extras(args.extra, list(config.data.labels)),
+        dev_fraction=args.dev_fraction if lodo else 0.15,
+        out_dir=out_dir,
+        options=options,
+    )
     print(lodo_markdown(results))
     return 0

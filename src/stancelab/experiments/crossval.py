@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import argparse
 import copy
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.model_selection import GroupKFold
 
-from stancelab.config import Config, ConfigError, load_config
+from stancelab.cli import command
+from stancelab.config import Config, load_config
 from stancelab.data.io import InputError, atomic_write_json
 from stancelab.data.readers import read_split
 from stancelab.data.schema import Example, write_examples
@@ -66,6 +66,7 @@ def summarise_folds(folds: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stancelab.crossval", description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
@@ -73,11 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("overrides", nargs="*", help="section.key=value")
     parser.add_argument("--overwrite", action="store_true")
     args = parser.parse_args(argv)
-    try:
-        summary = cross_validate(load_config(args.config, args.overrides), args.folds, overwrite=args.overwrite)
-    except (InputError, ConfigError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    summary = cross_validate(load_config(args.config, args.overrides), args.folds, overwrite=args.overwrite)
     for key, mean in summary["mean"].items():
         print(f"{key:>16}: {mean:.3f} ± {summary['std'][key]:.3f}  over {summary['folds']} folds")
     return 0

@@ -8,11 +8,11 @@ article (``--article``). ``add_precision_arguments`` and ``quiet_model_loading``
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from stancelab.build.targets import load_targets
-from stancelab.data.io import InputError, atomic_write_jsonl, atomic_write_text
+from stancelab.cli import command
+from stancelab.data.io import atomic_write_jsonl, atomic_write_text
 from stancelab.data.schema import read_examples
 from stancelab.predict.article import format_article_table, predict_article
 from stancelab.predict.inference import DEFAULT_BATCH_SIZE, predict
@@ -20,6 +20,7 @@ from stancelab.predict.loading import PRECISIONS
 from stancelab.viz import plot_stance_map
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stancelab.predict", description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="run directory or model directory")
@@ -37,21 +38,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.input and not args.output:
         parser.error("--input needs --output")
     quiet_model_loading()
-    try:
-        if args.article:
-            return _main_article(args)
-        examples = read_examples(args.input, labels=None)
-        results = predict(
-            examples,
-            args.model,
-            batch_size=args.batch_size,
-            num_threads=args.threads,
-            precision=args.precision,
-            max_length=args.max_length,
-        )
-    except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    if args.article:
+        return _main_article(args)
+    examples = read_examples(args.input, labels=None)
+    results = predict(
+        examples,
+        args.model,
+        batch_size=args.batch_size,
+        num_threads=args.threads,
+        precision=args.precision,
+        max_length=args.max_length,
+    )
     rows = [{**ex.to_dict(), "predicted": r["label"], "probs": r["probs"]} for ex, r in zip(examples, results)]
     atomic_write_jsonl(args.output, rows)
     print(f"wrote {len(rows)} predictions to {args.output}")

@@ -21,17 +21,17 @@ run never destroys a finished one. The same command runs under ``torchrun``/``ac
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from stancelab.config import Config, ConfigError, load_config
-from stancelab.data.io import InputError
+from stancelab.cli import command
+from stancelab.config import Config, load_config
 from stancelab.evaluate.baselines import format_comparison
 from stancelab.evaluate.metrics import format_metrics_table
 from stancelab.train.run import train, train_seeds
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stancelab.train", description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="YAML config, e.g. configs/default.yaml")
@@ -39,16 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overwrite", action="store_true", help="replace a finished run of the same name")
     parser.add_argument("--seeds", nargs="+", type=int, help="train once per seed and report mean ± std")
     args = parser.parse_args(argv)
-    try:
-        config = load_config(args.config, args.overrides)
-        if args.seeds:
-            _print_seed_summary(train_seeds(config, args.seeds, overwrite=args.overwrite))
-            return 0
-        run_dir = Path(config.train.output_dir) / config.train.run_name
-        metrics = train(config, run_dir, overwrite=args.overwrite)
-    except (InputError, ConfigError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    config = load_config(args.config, args.overrides)
+    if args.seeds:
+        _print_seed_summary(train_seeds(config, args.seeds, overwrite=args.overwrite))
+        return 0
+    run_dir = Path(config.train.output_dir) / config.train.run_name
+    metrics = train(config, run_dir, overwrite=args.overwrite)
     if metrics:
         _print_run(run_dir, config, metrics)
     return 0
