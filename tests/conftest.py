@@ -51,7 +51,7 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 @pytest.fixture(scope="session")
 def nlp():
     """The builder's spaCy pipeline, loaded once for the session (``load_nlp`` caches it)."""
-    from stancelab.build.attribution import load_nlp
+    from stancelab.build.attribution.extractor import load_nlp
 
     return load_nlp()
 

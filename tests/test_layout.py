@@ -2,8 +2,9 @@
 
 Layers, lowest first (a module may import its own subpackage and any lower layer, never a higher one):
 
-    data              io, schema, readers of public formats, the corpus
+    data.io           safe file I/O and InputError, the error every command reports
     cli, viz          the one CLI error wrapper; plots (used by evaluate, predict, experiments, review)
+    data              schema, readers of public formats, the corpus (a command: it uses cli)
     build, models     the builder; the model-input contract (spec, inputs, pooling, saving)
     config            the run config (reads data formats and model poolings)
     predict           inference (uses the builder for whole articles)
@@ -23,8 +24,9 @@ import pytest
 SRC = Path(__file__).parents[1] / "src" / "stancelab"
 
 LAYERS = [
-    {"data"},
+    {"data.io"},
     {"cli", "viz"},
+    {"data"},
     {"build", "models"},
     {"config"},
     {"predict"},
@@ -47,8 +49,10 @@ def module_name(path: Path) -> str:
 
 
 def part_of(module: str) -> str:
-    """The layer key of a module: its subpackage, or the top-level module's own name."""
+    """The layer key of a module: a module named in LAYERS, else its subpackage or top-level name."""
     parts = module.split(".")
+    if ".".join(parts[1:3]) in RANK:
+        return ".".join(parts[1:3])
     return parts[1] if len(parts) > 1 else "__init__"
 
 

@@ -6,14 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from stancelab.build.attribution import (
-    analyse,
-    article_paragraphs,
-    extract_statements,
-    find_quotes,
-    is_boilerplate,
-    mask_html,
-)
+from stancelab.build.attribution import extractor
+from stancelab.build.attribution.extractor import analyse, extract_statements
+from stancelab.build.attribution.paragraphs import article_paragraphs, is_boilerplate, mask_html
+from stancelab.build.attribution.quotes import find_quotes
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "build"
 SEED = Path(__file__).parents[2] / "data" / "raw" / "000_ed3b50a90a3882e0.txt"
@@ -349,7 +345,6 @@ def test_the_statement_said_points_to_its_issuer():
 def test_entities_per_sentence_give_the_statements_of_a_whole_paragraph_run(monkeypatch):
     """The recogniser runs only on sentences where a speaker may be resolved (for speed); the statements
     must be those of a run with entities on every paragraph."""
-    from stancelab.build import attribution
 
     text = SEED.read_text(encoding="utf-8")
     deferred = extract_statements(text)
@@ -359,7 +354,7 @@ def test_entities_per_sentence_give_the_statements_of_a_whole_paragraph_run(monk
         for doc in docs.values():
             self.ner(doc)
 
-    monkeypatch.setattr(attribution._Extractor, "_recognise_entities", full_run)
+    monkeypatch.setattr(extractor._Extractor, "_recognise_entities", full_run)
     assert extract_statements(text) == deferred
     assert {s.speaker for s in deferred} >= {"Sergey Lavrov"}
 

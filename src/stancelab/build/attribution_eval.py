@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from stancelab.build.attribution import extract_statements
+from stancelab.build.attribution.extractor import extract_statements
 from stancelab.build.pipeline import read_articles
 from stancelab.cli import command
 from stancelab.data.io import InputError, atomic_write_json, atomic_write_jsonl, read_jsonl_objects

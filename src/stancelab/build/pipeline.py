@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from stancelab.build.attribution import Statement, analyse, spacy_model_info
+from stancelab.build.attribution.extractor import Statement, analyse, spacy_model_info
 from stancelab.build.targets import load_targets, statement_targets
 from stancelab.cli import command
 from stancelab.data.io import InputError, atomic_write_json, atomic_write_text, read_jsonl_objects, sha256_file
