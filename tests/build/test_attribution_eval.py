@@ -131,3 +131,17 @@ def test_gold_line_missing_a_field(tmp_path):
     gold.write_text(json.dumps({"article_id": "a", "speaker": "X", "text": "t"}) + "\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"gold.jsonl:1: expected string fields .*missing or not a string: kind"):
         read_gold(str(gold))
+
+
+def test_cli_per_rule_report(tmp_path, capsys):
+    gold, articles = write_case(tmp_path, GOLD)
+    out = tmp_path / "metrics.json"
+    args = ["--gold", str(gold), "--articles", str(articles), "--output", str(out), "--per-rule", "speech-verb"]
+    assert main(args) == 0
+    rules = json.loads(out.read_text(encoding="utf-8"))["rules"]
+    assert set(rules["without"]) == {"speech-verb"}
+    # the two said-statements go with the speech-verb rule; the according-to statement stays
+    assert rules["statements_per_rule"] == {"according-to": 1, "speech-verb": 2}
+    # without it the quote falls back on the previous sentence's subject (Ruiz); the reported clause is lost
+    assert rules["without"]["speech-verb"]["n_pred"] == 2
+    assert "switched off" in capsys.readouterr().out

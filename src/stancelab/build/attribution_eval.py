@@ -1,7 +1,7 @@
 """Measure the attribution extractor against gold attribution lines.
 
     python -m stancelab.attribution_eval --gold data/gold/attributions.jsonl --articles data/raw \\
-        [--output metrics.json] [--errors errors.jsonl] [--according-to auto|keep|indirect]
+        [--output metrics.json] [--errors errors.jsonl] [--according-to auto|keep|indirect] [--per-rule [RULE ...]]
 
 Gold lines are ``{"article_id", "speaker", "cue", "text", "kind"}`` with ``text`` a verbatim substring of
 the article (its first occurrence is meant). Only articles that have gold lines are evaluated.
@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from stancelab.build.attribution.extractor import extract_statements
+from stancelab.build.attribution.extractor import RULES, extract_statements
 from stancelab.build.pipeline import read_articles
 from stancelab.cli import command
 from stancelab.data.io import InputError, atomic_write_json, atomic_write_jsonl, read_jsonl_objects
@@ -52,6 +53,8 @@ class Span:
     kind: str
     cue: str
     text: str
+    rule: str = ""  # predicted: the anchor rule that attributed it (attribution.anchors.ANCHOR_RULES)
+    affiliation_rule: str = ""  # predicted: the rule that found the speaker's affiliation, "" if none
 
     def key(self) -> tuple[int, int]:
         """Offsets after trimming quote marks, punctuation and spaces at both ends (for exact match)."""
@@ -98,16 +101,31 @@ def gold_spans(rows: list[dict], articles: dict[str, str]) -> tuple[list[Span], 
     return spans, missing
 
 
-def predicted_spans(articles: dict[str, str], according_to: str) -> list[Span]:
-    """The extractor's statements for every article, with kinds mapped to the gold's kind set."""
+def predicted_spans(
+    articles: dict[str, str], according_to: str, disabled: frozenset[str] = frozenset()
+) -> list[Span]:
+    """The extractor's statements for every article (rules in ``disabled`` switched off), with kinds
+    mapped to the gold's kind set."""
     spans = []
     for article_id, text in articles.items():
-        for s in extract_statements(text, article_id):
+        for s in extract_statements(text, article_id, disabled=disabled):
             kind = s.kind
             if kind == "according-to" and according_to != "keep":
                 quoted = according_to == "auto" and bool(re.search(r"[\"“”]", s.content))
                 kind = "mixed" if quoted else "indirect"
-            spans.append(Span(article_id, s.content_start, s.content_end, s.speaker, kind, s.cue, s.content))
+            spans.append(
+                Span(
+                    article_id,
+                    s.content_start,
+                    s.content_end,
+                    s.speaker,
+                    kind,
+                    s.cue,
+                    s.content,
+                    s.rule,
+                    s.affiliation_rule,
+                )
+            )
     return spans
 
 
@@ -210,8 +228,35 @@ def error_rows(gold: list[Span], pred: list[Span]) -> list[dict[str, Any]]:
     return rows
 
 
-def evaluate(gold_path: str, articles_path: str, according_to: str = "auto") -> tuple[dict[str, Any], list[dict]]:
-    """Metrics and error rows for the gold file against the extractor run on its articles."""
+def rule_report(
+    gold: list[Span], pred: list[Span], articles: dict[str, str], according_to: str, rules: list[str]
+) -> dict[str, Any]:
+    """Statements and affiliations per rule, and the scores with each of ``rules`` switched off.
+
+    Switching a rule off reruns the extractor once per rule, so ask for the rules you want measured.
+    """
+    report: dict[str, Any] = {
+        "statements_per_rule": dict(sorted(Counter(p.rule for p in pred).items())),
+        "affiliations_per_rule": dict(sorted(Counter(p.affiliation_rule for p in pred if p.affiliation_rule).items())),
+        "without": {},
+    }
+    for rule in rules:
+        without = predicted_spans(articles, according_to, frozenset({rule}))
+        scores = score(gold, without)
+        report["without"][rule] = {
+            "n_pred": len(without),
+            "exact_f1": scores["exact"]["f1"],
+            "overlap_f1": scores["overlap"]["f1"],
+            "speaker_accuracy": scores["speaker_accuracy"]["accuracy"],
+        }
+    return report
+
+
+def evaluate(
+    gold_path: str, articles_path: str, according_to: str = "auto", rules_off: list[str] | None = None
+) -> tuple[dict[str, Any], list[dict]]:
+    """Metrics and error rows for the gold file against the extractor run on its articles; with
+    ``rules_off``, a per-rule report (``rule_report``) under ``metrics["rules"]``."""
     rows = read_gold(gold_path)
     wanted = {row["article_id"] for row in rows}
     articles = {a["article_id"]: a["text"] for a in read_articles(articles_path)[0] if a["article_id"] in wanted}
@@ -227,6 +272,8 @@ def evaluate(gold_path: str, articles_path: str, according_to: str = "auto") -> 
         "according_to": according_to,
         **score(gold, pred),
     }
+    if rules_off is not None:
+        metrics["rules"] = rule_report(gold, pred, articles, according_to, rules_off)
     return metrics, error_rows(gold, pred)
 
 
@@ -243,13 +290,24 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="how predicted according-to statements count when the gold has no such kind",
     )
+    parser.add_argument(
+        "--per-rule",
+        nargs="*",
+        metavar="RULE",
+        choices=RULES,
+        help="report statements per rule and the scores with each RULE switched off (no RULE: every rule; "
+        f"one extractor run per rule). Rules: {', '.join(RULES)}",
+    )
     args = parser.parse_args(argv)
-    metrics, errors = evaluate(args.gold, args.articles, args.according_to)
+    rules_off = None if args.per_rule is None else (args.per_rule or list(RULES))
+    metrics, errors = evaluate(args.gold, args.articles, args.according_to, rules_off)
     if args.output:
         atomic_write_json(args.output, metrics)
     if args.errors:
         atomic_write_jsonl(args.errors, errors)
     _print_summary(metrics)
+    if "rules" in metrics:
+        _print_rules(metrics)
     return 0
 
 
@@ -271,3 +329,18 @@ def _print_summary(metrics: dict[str, Any]) -> None:
         f"speaker accuracy {s['accuracy']:.3f} on {s['n']} matched; kind accuracy "
         f"{metrics['kind_accuracy']['accuracy']:.3f}"
     )
+
+
+def _print_rules(metrics: dict[str, Any]) -> None:
+    rules = metrics["rules"]
+    print("\nstatements per anchor rule: " + ", ".join(f"{k}={v}" for k, v in rules["statements_per_rule"].items()))
+    print("affiliations per rule: " + ", ".join(f"{k}={v}" for k, v in rules["affiliations_per_rule"].items()))
+    base = (metrics["exact"]["f1"], metrics["overlap"]["f1"], metrics["speaker_accuracy"]["accuracy"])
+    print(f"{'switched off':18s} {'pred':>5s} {'exact F1':>9s} {'overlap F1':>11s} {'speaker acc':>12s}")
+    for rule, m in rules["without"].items():
+        deltas = (m["exact_f1"] - base[0], m["overlap_f1"] - base[1], m["speaker_accuracy"] - base[2])
+        print(
+            f"{rule:18s} {m['n_pred']:5d} {m['exact_f1']:.3f} ({deltas[0]:+.3f}) "
+            f"{m['overlap_f1']:.3f} ({deltas[1]:+.3f})"
+            f" {m['speaker_accuracy']:.3f} ({deltas[2]:+.3f})"
+        )

@@ -17,19 +17,27 @@ from stancelab.build.attribution.lexicon import (
 )
 
 
-def _affiliation(tokens, name_tokens) -> str:
-    """Who a person speaks for, from the words around the name, in this order: the organisation a
-    description names ("chief executive of the firm Lumio"), a body named by a title ("EU Trade
-    Commissioner" -> European Commission), an organisation in the title ("Bundesbank President"), a
-    country ("Russian Foreign Minister" -> Russia), a party ("Conservative MP"). Never the person's own name.
+def word_affiliation(tokens, name_tokens, disabled: frozenset[str] = frozenset()) -> tuple[str, str]:
+    """Who a person speaks for, from the words around the name, and the rule that found it: the first of
+    ``WORD_RULES`` (not in ``disabled``) that names a body. Never the person's own name.
+
+    The rules, in order: the organisation a description names ("chief executive of the firm Lumio"), a
+    body named by a title ("EU Trade Commissioner" -> European Commission), an organisation in the title
+    ("Bundesbank President"), a country ("Russian Foreign Minister" -> Russia), a party ("Conservative MP").
     """
     names = {t.i for t in name_tokens}
     words = [t for t in tokens if t.i not in names]
     if not words:
-        return ""
-    found = _named_body(words) or _title_body(words) or _title_org(words) or _country(words) or _party(words)
+        return "", ""
+    found, rule = "", ""
+    for name, find in WORD_RULES:
+        if name not in disabled:
+            found = find(words)
+            if found:
+                rule = name
+                break
     own = {t.lower_ for t in name_tokens}
-    return "" if own & set(found.lower().split()) else found
+    return ("", "") if own & set(found.lower().split()) else (found, rule)
 
 
 def _named_body(words) -> str:
@@ -201,3 +209,13 @@ def _strip_possessive(text: str) -> str:
 
 def _strip_det(text: str) -> str:
     return re.sub(r"^(the|a|an)\s+", "", text.strip(), flags=re.IGNORECASE)
+
+
+# Affiliation from the words of a person's mention, tried in this order (``word_affiliation``).
+WORD_RULES = (
+    ("named-body", _named_body),  # "chief executive of the firm Lumio"
+    ("title-body", _title_body),  # "EU Trade Commissioner" -> European Commission
+    ("title-org", _title_org),  # "Bundesbank President"
+    ("country", _country),  # "Russian Foreign Minister" -> Russia
+    ("party", _party),  # "Conservative MP"
+)

@@ -29,6 +29,7 @@ class _Anchor:
     speaker: object | None  # spaCy Token heading the speaker mention, or None
     content: object | None = None  # spaCy Span of the reported clause, or None
     kind: str = "indirect"
+    rule: str = ""  # the name of the anchor rule that found it (ANCHOR_RULES)
 
 
 def _verb_anchor(tok) -> _Anchor | None:
@@ -241,3 +242,27 @@ def _is_nameish(tok) -> bool:
         return True
     definite = any(c.dep_ == "det" and c.lower_ == "the" for c in tok.children)
     return definite and (tok.lower_ in TITLE_WORDS or tok.lower_ in ORG_WORDS)
+
+
+# The anchor rules, in the order they are tried on each token: the first that matches makes the anchor,
+# and its name is recorded on the anchor and on every statement attached to it. A rule switched off
+# (``analyse(text, disabled={"noun-cue"})``) is skipped, which is how attribution_eval measures each one.
+ANCHOR_RULES = (
+    ("speech-verb", _verb_anchor),  # "Lavrov said (that) ...", "urged restraint", "called for"
+    ("according-to", _according_anchor),  # "according to a statement by X"
+    ("noun-cue", _noun_anchor),  # "Lavrov's remarks that ..."
+)
+# The anchor a quote falls back on when no cue is near: the named subject of the sentence before it.
+PREVIOUS_SUBJECT = "previous-subject"
+
+
+def find_anchor(tok, disabled: frozenset[str] = frozenset()) -> _Anchor | None:
+    """The anchor of the first rule in ``ANCHOR_RULES`` (not in ``disabled``) that matches ``tok``."""
+    for name, rule in ANCHOR_RULES:
+        if name in disabled:
+            continue
+        anchor = rule(tok)
+        if anchor is not None:
+            anchor.rule = name
+            return anchor
+    return None

