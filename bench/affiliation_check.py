@@ -37,7 +37,7 @@ def built_by_article(raw: Path, cache: Path | None) -> dict[str, list[dict]]:
     if cache is not None and cache.exists():
         rows = [json.loads(line) for line in cache.read_text(encoding="utf-8").splitlines() if line.strip()]
     else:
-        from stancelab.build import build_examples
+        from stancelab.build.pipeline import build_examples
 
         rows = []
         for path in sorted(raw.glob("*.txt")):

@@ -17,8 +17,8 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import time  # noqa: E402
 
-from stancelab.attribution import load_nlp  # noqa: E402
-from stancelab.build import article_examples, read_articles  # noqa: E402
+from stancelab.build.attribution.extractor import load_nlp  # noqa: E402
+from stancelab.build.pipeline import article_examples, read_articles  # noqa: E402
 
 
 def timed(fn) -> float:

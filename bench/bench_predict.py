@@ -31,9 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from stancelab.modeling import format_pair
-from stancelab.predict import DEFAULT_BATCH_SIZE, PRECISIONS, LoadedModel, load_model, predict, predict_logits
-from stancelab.schema import Example, read_examples
+from stancelab.data.schema import Example, read_examples
+from stancelab.models.inputs import format_pair
+from stancelab.models.spec import LoadedModel
+from stancelab.predict.inference import DEFAULT_BATCH_SIZE, predict, predict_logits
+from stancelab.predict.loading import PRECISIONS, load_model
 
 SENTENCE_END = re.compile(r"(?<=[.!?\"”])\s+(?=[\"“A-Z])")
 
@@ -43,7 +45,7 @@ SENTENCE_END = re.compile(r"(?<=[.!?\"”])\s+(?=[\"“A-Z])")
 
 def sentence_examples(raw: str | Path) -> list[Example]:
     """Each sentence of each article, paired in turn with the (speaker, target)s the builder found there."""
-    from stancelab.build import build_examples, read_articles
+    from stancelab.build.pipeline import build_examples, read_articles
 
     rows, _ = read_articles(raw)
     out = []
@@ -70,8 +72,9 @@ def make_pipeline(model_dir: Path) -> Any:
     from transformers import pipeline
     from transformers.utils import logging
 
-    from stancelab import pooling
-    from stancelab.modeling import MEAN_POOLINGS, ModelSpec, find_model_dir
+    from stancelab.models import pooling
+    from stancelab.models.modeling import find_model_dir
+    from stancelab.models.spec import MEAN_POOLINGS, ModelSpec
 
     model_dir = find_model_dir(model_dir)
     spec_pooling = ModelSpec.load(model_dir).pooling
@@ -155,7 +158,7 @@ def load_and_peak(kind: str, model_dir: str, rows: list[dict[str, str]], threads
     """Run in a fresh process: seconds to load, then peak RSS (MiB) after labelling ``rows`` once."""
     import torch
 
-    from stancelab.modeling import ModelSpec
+    from stancelab.models.spec import ModelSpec
 
     if threads:
         torch.set_num_threads(threads)
@@ -191,7 +194,7 @@ def in_fresh_process(*args: Any) -> tuple[float, float]:
 
 def macro_f1_by_precision(path: str, models: dict[str, LoadedModel]) -> dict[str, tuple[int, float, float]]:
     """Per precision: n, macro-F1, and the share of labels equal to float32's, on a labelled file."""
-    from stancelab.metrics import classification_metrics
+    from stancelab.evaluate.metrics import classification_metrics
 
     reference = models["float32"]
     examples = read_examples(path, labels=tuple(reference.labels), require_label=True)
@@ -286,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def run_set(examples: list[Example], models: dict[str, LoadedModel], pipe: Any, args) -> dict:
     """Throughput of every method on one input set, plus the FLOPs and padding of our batching."""
-    from stancelab.modeling import encode
+    from stancelab.models.inputs import encode
 
     float_model = models["float32"]
     pairs = pipeline_inputs(examples, float_model)

@@ -51,7 +51,7 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 @pytest.fixture(scope="session")
 def nlp():
     """The builder's spaCy pipeline, loaded once for the session (``load_nlp`` caches it)."""
-    from stancelab.attribution import load_nlp
+    from stancelab.build.attribution.extractor import load_nlp
 
     return load_nlp()
 
@@ -110,7 +110,7 @@ def tiny_config_file(tmp_path, tiny_encoder, data_files) -> Path:
 def trained_run(tmp_path_factory, tiny_encoder) -> Path:
     """One finished tiny run, shared by the evaluate/predict tests."""
     from stancelab.config import load_config
-    from stancelab.train import train
+    from stancelab.train.run import train
 
     root = tmp_path_factory.mktemp("run")
     files = {name: write_jsonl(root / f"{name}.jsonl", example_rows(name)) for name in ("train", "dev", "test")}

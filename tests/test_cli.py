@@ -1,24 +1,64 @@
 """Every command-line entry point answers --help and exits 2 with a message on bad input."""
 
 import importlib
+import runpy
+import subprocess
+import sys
+import warnings
 
 import pytest
 
-COMMANDS = ["build", "corpus", "train", "evaluate", "predict", "baselines", "compare", "crossval", "attribution_eval"]
+# `python -m stancelab.<command>` -> the module whose main() it runs
+COMMANDS = {
+    "build": "stancelab.build.pipeline",
+    "corpus": "stancelab.data.corpus",
+    "train": "stancelab.train.cli",
+    "evaluate": "stancelab.evaluate.evaluation",
+    "predict": "stancelab.predict.cli",
+    "baselines": "stancelab.evaluate.baselines",
+    "compare": "stancelab.evaluate.compare",
+    "crossval": "stancelab.experiments.crossval",
+    "attribution_eval": "stancelab.build.attribution_eval",
+    "experiments": "stancelab.experiments.cli",
+}
 
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_help(name, capsys):
-    module = importlib.import_module(f"stancelab.{name}")
+    module = importlib.import_module(COMMANDS[name])
     with pytest.raises(SystemExit) as exit_info:
         module.main(["--help"])
     assert exit_info.value.code == 0
     assert f"python -m stancelab.{name}" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("name", COMMANDS)
+def test_python_dash_m_runs_the_command(name, capsys, monkeypatch):
+    """What `python -m stancelab.<name> --help` runs: the package's __main__ or the thin entry module."""
+    monkeypatch.setattr(sys, "argv", [name, "--help"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # e.g. "found in sys.modules after import of package"
+        with pytest.raises(SystemExit) as exit_info:
+            runpy.run_module(f"stancelab.{name}", run_name="__main__", alter_sys=True)
+    assert exit_info.value.code == 0
+    assert f"python -m stancelab.{name}" in capsys.readouterr().out
+
+
+def test_python_dash_m_predict_prints_no_runtime_warning():
+    """The package __init__ imports stancelab.predict; running it with -m must not warn about that."""
+    done = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-m", "stancelab.predict", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "RuntimeWarning" not in done.stderr and "usage: python -m stancelab.predict" in done.stdout
+
+
 @pytest.mark.parametrize("name", ["train", "baselines", "crossval"])
 def test_missing_config_file_is_a_clear_error(name, tmp_path, capsys):
-    module = importlib.import_module(f"stancelab.{name}")
+    module = importlib.import_module(COMMANDS[name])
     assert module.main(["--config", str(tmp_path / "nope.yaml")]) == 2
     assert "nope.yaml: file not found" in capsys.readouterr().err
 
@@ -26,7 +66,7 @@ def test_missing_config_file_is_a_clear_error(name, tmp_path, capsys):
 def test_corpus_prepare_writes_splits(tmp_path, capsys):
     from pathlib import Path
 
-    from stancelab.corpus import main
+    from stancelab.data.corpus import main
 
     root = Path(__file__).parents[1]
     args = [

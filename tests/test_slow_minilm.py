@@ -7,8 +7,8 @@ import pytest
 
 from stancelab import predict
 from stancelab.config import load_config
-from stancelab.modeling import resolve_model_path
-from stancelab.train import train
+from stancelab.models.modeling import resolve_model_path
+from stancelab.train.run import train
 
 from conftest import LABELS, example_rows, write_jsonl
 

@@ -18,10 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
-from stancelab.io import InputError, atomic_write_text, read_text
-from stancelab.schema import DEFAULT_LABELS
+from stancelab.data.io import InputError, atomic_write_text, read_text
+from stancelab.data.readers import FORMATS, read_split
+from stancelab.data.schema import DEFAULT_LABELS, Example, read_examples
+from stancelab.models.inputs import TEMPLATE_FIELDS
+from stancelab.models.spec import POOLINGS
 
 
 class ConfigError(InputError):
@@ -260,8 +264,6 @@ def _check_values(config: Config, where: str) -> None:
         raise ConfigError(
             f"{where}: 'train.class_weights' has {len(weights)} weights for {len(labels)} labels ({', '.join(labels)})."
         )
-    from stancelab.benchmarks import FORMATS
-
     if config.data.format not in FORMATS:
         raise ConfigError(f"{where}: 'data.format' must be one of {', '.join(FORMATS)}, found {config.data.format!r}.")
     if config.eval.official_metric not in ("macro_f1", "semeval_favg"):
@@ -282,8 +284,6 @@ def _check_values(config: Config, where: str) -> None:
     unknown = [b for b in config.eval.baselines if b not in known]
     if unknown:
         raise ConfigError(f"{where}: 'eval.baselines' has unknown {unknown[0]!r}; choose from {', '.join(known)}.")
-    from stancelab.modeling import POOLINGS
-
     if config.model.pooling not in POOLINGS:
         raise ConfigError(
             f"{where}: 'model.pooling' must be one of {', '.join(POOLINGS)}, found {config.model.pooling!r}. "
@@ -320,9 +320,6 @@ def _check_values(config: Config, where: str) -> None:
             raise ConfigError(f"{where}: '{key}' must be > 0, found {value}.")
 
 
-TEMPLATE_FIELDS = ("speaker", "speaker_affiliation", "target", "text")
-
-
 def _check_template(template: str, key: str, where: str) -> None:
     try:
         template.format(**{name: "" for name in TEMPLATE_FIELDS})
@@ -336,3 +333,52 @@ def _check_template(template: str, key: str, where: str) -> None:
 def save_config(config: Config, path: str | os.PathLike) -> Path:
     """Write the resolved config as YAML (atomically)."""
     return atomic_write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))
+
+
+def load_splits(config: Config) -> dict[str, list[Example]]:
+    """Read train/dev/test (+ the extra files of ``data``); every example must carry a label from ``data.labels``.
+
+    ``splits["silver"]`` holds the teacher-labelled examples of ``data.silver`` (empty without one) and
+    ``splits["extra_test"]`` maps each extra test file to its examples.
+    """
+    labels = tuple(config.data.labels)
+    d = config.data
+    splits = {name: read_split(getattr(d, name), d) for name in ("train", "dev", "test")}
+    for k, path in enumerate(d.extra_train):
+        times = d.extra_train_repeat[k] if k < len(d.extra_train_repeat) else 1.0
+        splits["train"] = splits["train"] + repeat_examples(read_split(path, d), times, config.train.seed)
+    splits["dev"] = splits["dev"] + [ex for path in d.extra_dev for ex in read_split(path, d)]
+    splits["silver"] = read_silver(d.silver, labels, d.none_label) if d.silver else []
+    splits["extra_test"] = {path: read_split(path, d) for path in d.extra_test}
+    missing = set(labels) - {ex.label for ex in splits["train"]}
+    if missing:
+        raise InputError(
+            f"{config.data.train}: no training example has label(s) {sorted(missing)}; every label in "
+            "data.labels needs training examples. Add examples or remove the label from data.labels."
+        )
+    return splits
+
+
+def repeat_examples(examples: list[Example], times: float, seed: int) -> list[Example]:
+    """``examples`` repeated ``times`` times: whole copies, then a seeded sample for the fraction."""
+    whole, fraction = int(times), times - int(times)
+    rng = np.random.default_rng(seed)
+    sample = rng.permutation(len(examples))[: round(fraction * len(examples))]
+    return examples * whole + [examples[i] for i in sorted(sample)]
+
+
+def read_silver(path: str, labels: tuple[str, ...], none_label: str = "none") -> list[Example]:
+    """Teacher-labelled examples: each needs ``probs`` with a probability for every label of the model, or
+    for every label but ``none_label`` (a stance teacher: the student then learns the stance given that
+    there is a position, and its "no position" output from gold rows only)."""
+    examples = read_examples(path, labels=None)
+    stance = set(labels) - {none_label}
+    for ex in examples:
+        probs = ex.meta.get("probs")
+        if not isinstance(probs, dict) or set(probs) not in (set(labels), stance):
+            raise InputError(
+                f"{path}: example {ex.id!r} needs 'probs' with one probability for each of {', '.join(labels)} "
+                f"(or of all but {none_label!r}), found {probs!r}. Regenerate the file with "
+                "`python -m stancelab.distill` from a teacher trained on these labels."
+            )
+    return examples

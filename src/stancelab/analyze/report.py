@@ -257,7 +257,7 @@ def _time_section(frame: Any, series: Any) -> str:
         return "The articles carry no dates, so there is no stance over time (give the input a `date` field).\n"
     if series.empty:
         return "No actor has dated positions in two or more periods.\n"
-    note = (f"No (actor, issue) pair recurs over time in this sample, so each line follows an actor over all "
+    note = ("No (actor, issue) pair recurs over time in this sample, so each line follows an actor over all "
             "issues.\n\n" if (series["issue"] == ALL_ISSUES).all() else "")
     return note + f"![over time]({FIGURES['time']})\n\n" + markdown_table(series.set_index("holder"), "actor")
 

@@ -16,9 +16,9 @@ from stancelab.analyze.engines import check_engine, fastest_precision, run_local
 from stancelab.analyze.inputs import read_archive
 from stancelab.analyze.shards import (
     DEFAULT_SHARD_SIZE,
+    check_plan,
     commit_shard,
     finished_shards,
-    check_plan,
     plan_shards,
     record,
     write_manifest,

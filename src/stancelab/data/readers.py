@@ -1,0 +1,93 @@
+"""Readers for public stance benchmarks, so the same trainer and evaluator run on them from config.
+
+Formats (``data.format``):
+
+- ``stancelab``: the project's JSONL schema (default).
+- ``semeval2016``: SemEval-2016 Task 6, tab-separated with a header ``ID  Target  Tweet  Stance`` and
+  labels FAVOR / AGAINST / NONE. The official score is F_avg, the mean of the F1 of FAVOR and AGAINST
+  (``eval.official_metric: semeval_favg``).
+- ``csv`` / ``jsonl``: any table; ``data.columns`` maps its columns to ``text``, ``label`` and optionally
+  ``target``, ``speaker``, ``id``, ``article_id`` (e.g. ``{text: tweet, target: topic, label: stance}``).
+  Missing speaker/target columns are filled with ``data.default_speaker`` / ``data.default_target``.
+
+The data sets themselves are not redistributed: point ``data.train``/``dev``/``test`` at local copies.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from stancelab.data.io import InputError, read_jsonl_objects, read_text
+from stancelab.data.schema import Example, example_from_dict, read_examples
+
+FORMATS = ("stancelab", "semeval2016", "csv", "jsonl")
+SEMEVAL_COLUMNS = {"id": "ID", "target": "Target", "text": "Tweet", "label": "Stance"}
+
+
+def read_split(path: str, data: Any) -> list[Example]:
+    """Read one split in ``data.format`` and validate every row against ``data.labels``."""
+    labels = tuple(data.labels)
+    if data.format == "stancelab":
+        return read_examples(path, labels=labels, require_label=True)
+    if data.format == "semeval2016":
+        return _from_rows(_csv_rows(path, delimiter="\t"), SEMEVAL_COLUMNS, data, path)
+    if data.format == "csv":
+        return _from_rows(_csv_rows(path, delimiter=","), data.columns, data, path)
+    return _from_rows(read_jsonl_objects(path), data.columns, data, path)
+
+
+def _csv_rows(path: str, delimiter: str) -> list[tuple[int, dict]]:
+    text = read_text(path)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    rows = [(i, row) for i, row in enumerate(reader, start=2)]  # line 1 is the header
+    if not rows:
+        raise InputError(f"{path}: expected a header line and at least one row, found none.")
+    return rows
+
+
+def _from_rows(rows: list[tuple[int, dict]], columns: dict[str, str], data: Any, path: str) -> list[Example]:
+    if "text" not in columns or "label" not in columns:
+        raise InputError(
+            f"{path}: data.columns must map at least 'text' and 'label' to column names, found {columns}. "
+            "Example: data.columns={text: Tweet, label: Stance, target: Target}."
+        )
+    examples = []
+    for lineno, row in rows:
+        where = f"{path}:{lineno}"
+        for field, column in columns.items():
+            if column not in row:
+                raise InputError(
+                    f"{where}: expected column {column!r} (data.columns.{field}), found columns {sorted(row)}."
+                )
+        values = {field: str(row[column]).strip() for field, column in columns.items()}
+        examples.append(
+            example_from_dict(_fill(values, data, lineno), labels=tuple(data.labels), require_label=True, where=where)
+        )
+    return examples
+
+
+def _fill(values: dict[str, str], data: Any, lineno: int) -> dict[str, Any]:
+    return {
+        "id": values.get("id") or f"row{lineno}",
+        "article_id": values.get("article_id") or values.get("id") or f"row{lineno}",
+        "speaker": values.get("speaker") or data.default_speaker,
+        "speaker_affiliation": values.get("speaker_affiliation", ""),
+        "target": values.get("target") or data.default_target,
+        "text": values["text"],
+        "label": values["label"],
+    }
+
+
+def official_score(metrics: dict[str, Any], name: str) -> float:
+    """The benchmark's own headline number from a metrics dict (see ``eval.official_metric``)."""
+    if name == "macro_f1":
+        return metrics["macro_f1"]
+    if name == "semeval_favg":
+        per_class = metrics["per_class"]
+        missing = [lb for lb in ("FAVOR", "AGAINST") if lb not in per_class]
+        if missing:
+            raise InputError(f"semeval_favg needs labels FAVOR and AGAINST; the label set lacks {missing}.")
+        return (per_class["FAVOR"]["f1"] + per_class["AGAINST"]["f1"]) / 2
+    raise InputError(f"unknown official metric {name!r}; expected macro_f1 or semeval_favg.")

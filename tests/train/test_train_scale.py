@@ -1,0 +1,132 @@
+"""Resume after SIGKILL, several seeds, grouped cross-validation and a two-process torchrun."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from stancelab.config import load_config
+from stancelab.data.io import InputError
+from stancelab.data.schema import coerce_examples
+from stancelab.experiments.crossval import cross_validate, fold_splits
+from stancelab.train.run import train_seeds
+
+from conftest import example_rows
+
+FAST = ["eval.baselines=[]"]
+
+
+def _run_cli(args: list[str], cwd: Path, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "stancelab.train", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+def test_sigkill_then_rerun_resumes_from_last_checkpoint(tiny_config_file, tmp_path, pooling):
+    args = ["--config", str(tiny_config_file), "train.epochs=60", "train.save_total_limit=1", *FAST]
+    args.append(f"model.pooling={pooling}")
+    work = tmp_path / "runs" / ".tiny.partial" / "checkpoints"
+    proc = _run_cli(args, tmp_path)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(work.glob("checkpoint-*/trainer_state.json")):
+        time.sleep(0.05)
+    time.sleep(0.5)  # let it run on past the first checkpoint
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "training finished before it could be killed"
+    assert not (tmp_path / "runs" / "tiny").exists()
+    step = max(int(p.name.split("-")[1]) for p in work.glob("checkpoint-*"))
+    rerun = subprocess.run(
+        [sys.executable, "-m", "stancelab.train", *args], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "resuming from" in rerun.stderr and "checkpoint-" in rerun.stderr
+    # train_log.jsonl is appended by both processes: a restart from scratch would log epoch 1 twice
+    log = [json.loads(line) for line in (tmp_path / "runs" / "tiny" / "train_log.jsonl").read_text().splitlines()]
+    assert len([r for r in log if r["step"] == 3 and "loss" in r]) == 1 and step >= 3
+    assert max(r["step"] for r in log) == 60 * 3
+    assert (tmp_path / "runs" / "tiny" / "metrics.json").is_file()
+
+
+def test_failed_run_leaves_finished_run_intact(tiny_config_file, tmp_path):
+    config = load_config(tiny_config_file, FAST)
+    from stancelab.train.run import train
+
+    run_dir = tmp_path / "runs" / "tiny"
+    train(config, run_dir)
+    before = (run_dir / "metrics.json").read_bytes()
+    config.data.test = str(tmp_path / "missing.jsonl")
+    with pytest.raises(InputError, match="file not found"):
+        train(config, run_dir, overwrite=True)
+    assert (run_dir / "metrics.json").read_bytes() == before
+
+
+def test_several_seeds_give_mean_and_std(tiny_config_file, tmp_path):
+    config = load_config(tiny_config_file, FAST + ["train.max_steps=2"])
+    summary = train_seeds(config, [1, 2])
+    assert summary["seeds"] == [1, 2]
+    assert set(summary["test"]["macro_f1"]) == {"mean", "std"}
+    assert (tmp_path / "runs" / "tiny-seed1" / "metrics.json").is_file()
+    assert json.loads((tmp_path / "runs" / "tiny-seeds.json").read_text()) == summary
+
+
+def test_grouped_folds_never_split_an_article():
+    examples = coerce_examples(example_rows("a") + example_rows("b"))
+    for train_part, held_out in fold_splits(examples, 3):
+        assert not {e.article_id for e in train_part} & {e.article_id for e in held_out}
+    with pytest.raises(InputError, match=r"--folds 9 needs at least 9 articles in train\+dev, found 6"):
+        fold_splits(examples, 9)
+
+
+def test_cross_validate_writes_summary(tiny_config_file, tmp_path):
+    summary = cross_validate(load_config(tiny_config_file, ["train.max_steps=1"]), 2)
+    assert summary["folds"] == 2 and len(summary["per_fold"]["macro_f1"]) == 2
+    assert (tmp_path / "runs" / "tiny-cv" / "folds.json").is_file()
+
+
+@pytest.mark.skipif(shutil.which("torchrun", path=str(Path(sys.executable).parent)) is None, reason="no torchrun")
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+def test_torchrun_two_processes_on_cpu_writes_a_valid_run(tiny_config_file, tmp_path, pooling):
+    torchrun = str(Path(sys.executable).parent / "torchrun")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [
+            torchrun,
+            "--nproc_per_node=2",
+            "--master_port=29533",
+            "-m",
+            "stancelab.train",
+            "--config",
+            str(tiny_config_file),
+            "train.run_name=ddp",
+            f"model.pooling={pooling}",
+            *FAST,
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = tmp_path / "runs" / "ddp"
+    assert (run / "model" / "model.safetensors").is_file() and (run / "metrics.json").is_file()
+    log = json.loads((run / "train_log.jsonl").read_text().splitlines()[0])
+    assert log["step"] == 2  # 9 examples, 2 processes x batch 4 -> 2 steps per epoch
+    from stancelab import predict
+
+    assert predict(example_rows()[:1], model=run)[0]["label"] in ("support", "oppose", "conditional")
