@@ -106,23 +106,28 @@ def tiny_config_file(tmp_path, tiny_encoder, data_files) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def trained_run(tmp_path_factory, tiny_encoder) -> Path:
-    """One finished tiny run, shared by the evaluate/predict tests."""
+def train_tiny_run(root: Path, encoder: Path, name: str, *overrides: str) -> Path:
+    """The one factory of trained-run fixtures: the tiny encoder, the fixture rows, 2 epochs; returns the run."""
     from stancelab.config import load_config
     from stancelab.train.run import train
 
-    root = tmp_path_factory.mktemp("run")
-    files = {name: write_jsonl(root / f"{name}.jsonl", example_rows(name)) for name in ("train", "dev", "test")}
-    overrides = [f"data.{name}={path}" for name, path in files.items()] + [
-        f"model.name_or_path={tiny_encoder}",
+    files = {split: write_jsonl(root / f"{split}.jsonl", example_rows(split)) for split in ("train", "dev", "test")}
+    settings = [f"data.{split}={path}" for split, path in files.items()] + [
+        f"model.name_or_path={encoder}",
         "model.max_length=48",
         f"train.output_dir={root / 'runs'}",
-        "train.run_name=shared",
+        f"train.run_name={name}",
         "train.epochs=2",
         "train.batch_size=4",
         "train.learning_rate=1e-3",
+        *overrides,
     ]
-    run_dir = root / "runs" / "shared"
-    train(load_config(None, overrides), run_dir)
+    run_dir = root / "runs" / name
+    train(load_config(None, settings), run_dir)
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, tiny_encoder) -> Path:
+    """One finished tiny run with the library's [CLS] head, shared by the evaluate/predict tests."""
+    return train_tiny_run(tmp_path_factory.mktemp("run"), tiny_encoder, "shared", "model.pooling=cls")
