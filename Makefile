@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.stancelab-installed
 CONFIG ?= configs/default.yaml
 
-.PHONY: setup setup-accurate data train train-accurate silver train-setfit test test-slow realnews articles bench clean
+.PHONY: setup setup-accurate data train train-accurate silver train-setfit test test-slow realnews articles analyze annotate-simulate test-label-studio bench clean
 
 setup: $(STAMP)
 
@@ -68,10 +68,25 @@ articles: setup
 		--articles data/realnews/articles.jsonl --splits data/realnews/splits.json --split test \
 		--output $(RUN)/articles_realnews_test
 
+# An archive run on a sample: positions as Parquet shards, manifest and report (resumable: rerun to finish).
+ARCHIVE ?= ../shared/realnews/reuters.jsonl
+analyze: setup
+	$(BIN)/python -m stancelab.analyze --input $(ARCHIVE) --model $(RUN) --output out/analyze --limit 30
+
+# Active learning with a simulated annotator on the corpus (TF-IDF + LR; ~1.5 min on two cores).
+annotate-simulate: data
+	$(BIN)/python -m stancelab.annotate simulate
+
+# The annotation loop against a real Label Studio server on 127.0.0.1 (install label-studio in a venv of its own).
+LABEL_STUDIO_BIN ?= label-studio
+test-label-studio: setup
+	LABEL_STUDIO_BIN=$(LABEL_STUDIO_BIN) $(BIN)/python -m pytest -m slow -q tests/test_annotate_label_studio_server.py
+
 # Benchmarks, on demand: the builder against spaCy's bare parse, predict() against the transformers pipeline.
 bench: setup
 	$(BIN)/python bench/bench_build.py data/raw
 	$(BIN)/python bench/bench_predict.py --model $(RUN) --repeat 3
+	$(BIN)/python bench/bench_analyze.py --model $(RUN) --articles 200
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow -q

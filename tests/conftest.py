@@ -90,7 +90,7 @@ def tiny_config_file(tmp_path, tiny_encoder, data_files) -> Path:
     import yaml
 
     config = {
-        "data": {name: str(path) for name, path in data_files.items()},
+        "data": {**{name: str(path) for name, path in data_files.items()}, **FIXTURE_DATA_YAML},
         "model": {"name_or_path": str(tiny_encoder), "max_length": 48},
         "train": {
             "output_dir": str(tmp_path / "runs"),
@@ -106,23 +106,44 @@ def tiny_config_file(tmp_path, tiny_encoder, data_files) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def trained_run(tmp_path_factory, tiny_encoder) -> Path:
-    """One finished tiny run, shared by the evaluate/predict tests."""
+# The fixture rows are the three stance labels and nothing else: no real-news files, no silver data.
+FIXTURE_DATA = [
+    "data.labels=[support, oppose, conditional]",
+    "data.extra_train=[]",
+    "data.extra_train_repeat=[]",
+    "data.extra_dev=[]",
+    "data.extra_test=[]",
+    "data.silver=",
+]
+
+
+FIXTURE_DATA_YAML = {"labels": ["support", "oppose", "conditional"], "extra_train": [], "extra_train_repeat": [],
+                     "extra_dev": [], "extra_test": [], "silver": ""}
+
+
+def train_tiny_run(root: Path, encoder: Path, name: str, *overrides: str) -> Path:
+    """The one factory of trained-run fixtures: the tiny encoder, the fixture rows, 2 epochs; returns the run."""
     from stancelab.config import load_config
     from stancelab.train.run import train
 
-    root = tmp_path_factory.mktemp("run")
-    files = {name: write_jsonl(root / f"{name}.jsonl", example_rows(name)) for name in ("train", "dev", "test")}
-    overrides = [f"data.{name}={path}" for name, path in files.items()] + [
-        f"model.name_or_path={tiny_encoder}",
+    files = {split: write_jsonl(root / f"{split}.jsonl", example_rows(split)) for split in ("train", "dev", "test")}
+    settings = [f"data.{split}={path}" for split, path in files.items()] + [
+        f"model.name_or_path={encoder}",
         "model.max_length=48",
         f"train.output_dir={root / 'runs'}",
-        "train.run_name=shared",
+        f"train.run_name={name}",
         "train.epochs=2",
         "train.batch_size=4",
         "train.learning_rate=1e-3",
+        *FIXTURE_DATA,
+        *overrides,
     ]
-    run_dir = root / "runs" / "shared"
-    train(load_config(None, overrides), run_dir)
+    run_dir = root / "runs" / name
+    train(load_config(None, settings), run_dir)
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, tiny_encoder) -> Path:
+    """One finished tiny run with the library's [CLS] head, shared by the evaluate/predict tests."""
+    return train_tiny_run(tmp_path_factory.mktemp("run"), tiny_encoder, "shared", "model.pooling=cls")

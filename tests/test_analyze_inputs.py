@@ -7,8 +7,8 @@ import json
 import pytest
 
 from stancelab.analyze.inputs import markup_share, parse_date, read_archive, skip_reason
-from stancelab.build import MAX_CHARS
-from stancelab.io import InputError
+from stancelab.build.pipeline import MAX_CHARS
+from stancelab.data.io import InputError
 
 GOOD = "Trade Minister Ana Ruiz said the trade deal was good for farmers."
 SOUP = "<html><head><script>var x = 1;</script></head><body><div><p>" + GOOD + "</p></div></body></html>"

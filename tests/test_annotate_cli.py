@@ -10,7 +10,7 @@ import pytest
 
 from stancelab.annotate.cli import main
 from stancelab.annotate.tasks import LABELS
-from stancelab.schema import read_examples
+from stancelab.data.schema import read_examples
 
 FIXTURES = Path(__file__).parent / "fixtures" / "annotate"
 CANDIDATES, ARTICLES = str(FIXTURES / "candidates.jsonl"), str(FIXTURES / "articles.jsonl")
@@ -110,7 +110,7 @@ def test_uncertainty_export_without_a_model_is_refused(tmp_path, capsys):
 
 def test_imported_labels_retrain_with_stancelab_train(tmp_path, tiny_config_file):
     """The README's last step: `python -m stancelab.train` on the imported rows, `none` included."""
-    from stancelab.train import main as train_main
+    from stancelab.train.cli import main as train_main
 
     labelled = tmp_path / "labelled.jsonl"
     assert main(["import", "--input", str(FIXTURES / "label_studio_export.json"), "--input",
@@ -118,6 +118,30 @@ def test_imported_labels_retrain_with_stancelab_train(tmp_path, tiny_config_file
     assert {ex.label for ex in read_examples(labelled, labels=LABELS)} == set(LABELS)
     overrides = [f"data.train={labelled}", "data.labels=[support,oppose,conditional,none]", "train.run_name=annot"]
     assert train_main(["--config", str(tiny_config_file), *overrides]) == 0
-    metrics = json.loads((tmp_path / "runs" / "annot" / "metrics.json").read_text(encoding="utf-8"))
-    assert "macro_f1" in metrics["test"]
+    from stancelab.models.spec import ModelSpec
+
+    assert ModelSpec.load(tmp_path / "runs" / "annot" / "model").labels == ["support", "oppose", "conditional", "none"]
+    assert (tmp_path / "runs" / "annot" / "metrics.json").is_file()
     shutil.rmtree(tmp_path / "runs")
+
+
+def test_builder_output_exports_to_valid_label_studio_tasks(tmp_path, nlp):
+    """The README's first steps: `python -m stancelab.build` on a folder of articles, then `export`."""
+    from stancelab.build.pipeline import main as build_main
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "budget.txt").write_text(
+        "Finance Minister Lena Vogt said she accepts the budget only if parliament approves it. "
+        "Opposition leader Karl Berg rejected the budget as reckless.", encoding="utf-8")
+    candidates = tmp_path / "candidates.jsonl"
+    assert build_main(["--input", str(articles), "--output", str(candidates)]) == 0
+    tasks_path = tmp_path / "tasks.json"
+    assert main(["export", "--input", str(candidates), "--articles", str(articles), "--output", str(tasks_path)]) == 0
+    tasks = json.loads(tasks_path.read_text(encoding="utf-8"))
+    assert tasks, "the builder found no statement in the test article"
+    article = (articles / "budget.txt").read_text(encoding="utf-8")
+    for task in tasks:
+        data = task["data"]
+        assert data["context_before"] + data["text"] + data["context_after"] in article
+        assert data["stancelab"]["content"] in data["text"]  # the builder's own fields travel with the task

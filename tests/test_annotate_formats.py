@@ -16,11 +16,10 @@ from stancelab.annotate.formats import (
     write_tasks,
 )
 from stancelab.annotate.tasks import LABELS, Prediction, context_window, load_articles, make_tasks
-from stancelab.io import InputError
-from stancelab.schema import read_examples
+from stancelab.data.io import InputError
+from stancelab.data.schema import read_examples
 
 FIXTURES = Path(__file__).parent / "fixtures" / "annotate"
-label_interface = pytest.importorskip("label_studio_sdk.label_interface", reason="pip install label-studio-sdk")
 
 
 @pytest.fixture
@@ -29,8 +28,13 @@ def tasks():
     return make_tasks(examples, load_articles(FIXTURES / "articles.jsonl"), "candidates.jsonl", context_chars=60)
 
 
+def label_interface():
+    """label-studio-sdk's config parser (the optional extra `annotate`); the SDK tests skip without it."""
+    return pytest.importorskip("label_studio_sdk.label_interface", reason="pip install label-studio-sdk")
+
+
 def interface():
-    return label_interface.LabelInterface(label_studio_config())
+    return label_interface().LabelInterface(label_studio_config())
 
 
 # --- the shipped Label Studio config ----------------------------------------------------------------------
@@ -47,7 +51,7 @@ def test_label_studio_config_parses_and_validates_with_the_sdk():
 def test_a_broken_config_fails_the_same_validation():
     broken = label_studio_config().replace('toName="text" choice="single-radio"', 'toName="txt" choice="single-radio"')
     with pytest.raises(Exception, match="toName=\"txt\" not found"):
-        label_interface.LabelInterface(broken).validate()
+        label_interface().LabelInterface(broken).validate()
 
 
 # --- export ----------------------------------------------------------------------------------------------
@@ -173,3 +177,12 @@ def test_prodigy_recipe_blocks_read_the_fields_the_export_writes(tasks):
     task = json.loads(write_tasks(tasks[:1], "prodigy").splitlines()[0])
     assert fields == ["speaker", "speaker_affiliation", "target", "note"]
     assert all(name in task for name in fields)
+
+
+def test_doccano_relation_style_spans_are_read(tmp_path):
+    line = json.loads((FIXTURES / "doccano_alice.jsonl").read_text(encoding="utf-8").splitlines()[3])
+    line["entities"] = [{"id": 7, "start_offset": 40, "end_offset": 67, "label": "condition"}]
+    path = tmp_path / "alice.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    span = read_export(path, "doccano")[0].spans[0]
+    assert (span.start, span.end) == (40, 67)

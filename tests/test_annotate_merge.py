@@ -17,7 +17,7 @@ from stancelab.annotate.merge import (
     validate_all,
 )
 from stancelab.annotate.tasks import load_articles
-from stancelab.io import InputError
+from stancelab.data.io import InputError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "annotate"
 MERGER = "Karl Berg said he would back the merger only if jobs were protected."
@@ -64,7 +64,8 @@ def test_fleiss_kappa_of_three_doccano_annotators():
 def test_kappa_functions_on_small_cases():
     assert cohen_kappa(["x", "x", "y", "y"], ["x", "y", "y", "y"]) == pytest.approx(0.5)
     assert cohen_kappa(["x", "x"], ["x", "x"]) is None  # chance agreement 1: kappa undefined
-    assert fleiss_kappa([["x", "x", "x"], ["x", "x", "y"], ["y", "y", "y"]]) == pytest.approx((7 / 9 - 41 / 81) / (40 / 81))
+    items = [["x", "x", "x"], ["x", "x", "y"], ["y", "y", "y"]]
+    assert fleiss_kappa(items) == pytest.approx((7 / 9 - 41 / 81) / (40 / 81))
 
 
 # --- merging -------------------------------------------------------------------------------------------
@@ -85,7 +86,8 @@ def test_majority_of_three_wins_and_keeps_the_minority_on_record():
     result = merge_annotations([a for f in files for a in read_export(f)])
     by_id = {ex.id: ex for ex in result.examples}
     assert by_id["a1-0002"].label == "none"  # alice none, bob support, carol none
-    assert by_id["a1-0002"].meta["labels"] == {"doccano_alice": "none", "doccano_bob": "support", "doccano_carol": "none"}
+    assert by_id["a1-0002"].meta["labels"] == {"doccano_alice": "none", "doccano_bob": "support",
+                                               "doccano_carol": "none"}
     assert by_id["a2-0002"].label == "oppose"
     assert [row["majority"] for row in result.disagreements] == ["none", "support", "oppose"]
 
@@ -186,3 +188,8 @@ def test_same_annotator_twice_is_a_reject_naming_the_first():
     assert [v.example.label for v in valid] == ["support"]
     assert rejects[0]["error"] == ("export.json:2:annotator: alice already labelled a2-0000 at export.json:1; the "
                                    "first one is kept. Delete one of the two.")
+
+
+def test_span_without_offsets_is_a_reject_not_a_crash():
+    with pytest.raises(InputError, match=r"^export.json:1:condition: the span None-None is not an exact substring"):
+        validate(ann("conditional", spans=[Span(None, None, "only if", utf16=True)]))

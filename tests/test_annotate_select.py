@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import doctest
 import math
 
 import numpy as np
 import pytest
 
 from stancelab.annotate.select import diverse_top, scores, select_batch
-from stancelab.io import InputError
+from stancelab.data.io import InputError
 
 PROBS = np.array([[0.34, 0.33, 0.33], [0.98, 0.01, 0.01], [0.5, 0.5, 0.0], [0.6, 0.3, 0.1]])
 
@@ -43,6 +44,14 @@ def test_cap_per_article_spreads_the_batch():
 
 def test_cap_is_raised_when_there_are_too_few_articles():
     assert diverse_top(np.array([0.9, 0.8, 0.7, 0.1]), ["a", "a", "a", "b"], n=3, per_group=1) == [0, 3, 1]
+
+
+def test_docstring_examples_of_the_annotate_modules():
+    from stancelab.annotate import merge, tasks
+    from stancelab.annotate import select as select_module
+
+    for module in (select_module, merge, tasks):
+        assert doctest.testmod(module).failed == 0
 
 
 def test_uncertainty_without_a_model_is_an_error():

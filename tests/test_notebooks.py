@@ -19,8 +19,9 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 MAX_STORED_BYTES = 400_000  # outputs are saved; keep them reviewable
 
 
-def test_the_three_notebooks_exist():
-    assert [p.name for p in NOTEBOOKS] == ["01_dataset.ipynb", "02_experiments.ipynb", "03_articles.ipynb"]
+def test_the_four_notebooks_exist():
+    assert [p.name for p in NOTEBOOKS] == ["01_dataset.ipynb", "02_experiments.ipynb", "03_articles.ipynb",
+                                           "04_archive.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

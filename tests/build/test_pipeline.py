@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from stancelab.build.pipeline import build_examples, main, parse_shard, read_articles
-from stancelab.build.targets import load_targets, statement_targets
+from stancelab.build.targets import load_targets
 from stancelab.data.io import InputError
 from stancelab.data.schema import read_examples
 
@@ -77,22 +77,6 @@ def test_listed_targets_with_aliases(tmp_path):
     examples = build_examples(ARTICLE, "seed", targets)
     lavrov = [ex.target for ex in examples if ex.text.startswith("Lavrov said")]
     assert lavrov == ["U.S. airstrikes in Syria", "joint efforts against the militants"]
-
-
-def test_target_fallback_is_never_empty():
-    examples = build_examples("The mayor said it would rain on the parade again.", "a")
-    assert [ex.target for ex in examples] == ["the parade"]
-    assert statement_targets(None, "It said so.", "so", None) == ["so"]
-
-
-def test_bad_targets_file(tmp_path):
-    path = tmp_path / "targets.yaml"
-    path.write_text("- just\n- a list\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"expected a YAML mapping \{target name: \[alias, \.\.\.\]\}, found list"):
-        load_targets(path)
-    path.write_text("the levy: levy tax\n", encoding="utf-8")
-    with pytest.raises(InputError, match="target 'the levy': expected a list of alias strings"):
-        load_targets(path)
 
 
 # --- the CLI, manifest and bad input ---------------------------------------------------------------

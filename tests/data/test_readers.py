@@ -71,4 +71,6 @@ def test_semeval_config_trains_end_to_end(tmp_path, tiny_encoder):
     ]
     metrics = train(load_config(CONFIGS / "semeval2016.yaml", overrides), tmp_path / "semeval")
     assert metrics["test"]["official_metric"] == "semeval_favg"
-    assert 0.0 <= metrics["test"]["official_score"] <= 1.0
+    per_class = metrics["test"]["per_class"]
+    favg = (per_class["FAVOR"]["f1"] + per_class["AGAINST"]["f1"]) / 2
+    assert metrics["test"]["official_score"] == pytest.approx(favg)

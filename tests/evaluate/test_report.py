@@ -1,6 +1,5 @@
 import json
 
-from stancelab.evaluate.compare import main as compare_main
 from stancelab.evaluate.report import normalise_target, slice_metrics, speaker_type
 
 
@@ -74,11 +73,3 @@ def test_speaker_type():
     assert speaker_type({"speaker": "UNITE", "speaker_affiliation": "UNITE"}) == "organisation"
     assert speaker_type({"speaker": "European Central Bank", "speaker_affiliation": ""}) == "organisation"
     assert speaker_type({"speaker": "Lena Vogt", "speaker_affiliation": "Germany"}) == "person"
-
-
-def test_compare_tabulates_runs(trained_run, capsys, tmp_path):
-    assert compare_main([str(trained_run), str(trained_run), "--markdown"]) == 0
-    out = capsys.readouterr().out
-    assert out.count(str(trained_run)) == 2 and "macro_f1" in out
-    assert compare_main([str(tmp_path)]) == 2
-    assert "expected a finished run directory with metrics.json" in capsys.readouterr().err

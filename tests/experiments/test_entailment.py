@@ -17,7 +17,7 @@ from stancelab.experiments.entailment import (
     label_scores,
 )
 
-from conftest import LABELS, example_rows
+from conftest import FIXTURE_DATA, LABELS, example_rows
 
 
 @pytest.fixture
@@ -98,7 +98,9 @@ def test_fit_and_predict_on_the_tiny_encoder(examples, tiny_encoder, tmp_path, p
         "train.batch_size=9",
         "train.early_stopping_patience=0",
     ]
-    method = EntailmentMethod(load_config(None, overrides), tmp_path / "entail").fit(examples, examples[:3])
+    method = EntailmentMethod(load_config(None, [*FIXTURE_DATA, *overrides]), tmp_path / "entail").fit(
+        examples, examples[:3]
+    )
     predicted = method.predict(examples)
     assert len(predicted) == 9 and set(predicted) <= set(LABELS)
     assert method.scores(examples[:2]).shape == (2, 3)

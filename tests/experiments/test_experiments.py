@@ -11,8 +11,9 @@ from stancelab.experiments.folds import article_holdout, domain_folds, nested_su
 from stancelab.experiments.methods import FineTune, LogisticBaseline
 from stancelab.experiments.runners import fit_and_score
 from stancelab.experiments.summaries import summarise
+from stancelab.predict.inference import predict
 
-from conftest import LABELS, example_rows, write_jsonl
+from conftest import FIXTURE_DATA, LABELS, example_rows, write_jsonl
 
 DOMAINS = ["climate", "sport", "trade"]
 
@@ -97,12 +98,14 @@ def test_fit_and_score_scores_each_set_separately(pools):
     assert (result["n_train"], result["a"]["n"], result["b"]["n"]) == (18, 4, 9)
     assert result["b"]["macro_f1"] == 1.0
     mean, std = summarise([result["a"], result["b"]])
-    assert set(mean) == {"macro_f1", "f1_support", "f1_oppose", "f1_conditional"} and std["macro_f1"] >= 0
+    assert set(mean) == {"macro_f1", "f1_support", "f1_oppose", "f1_conditional"}
+    a = result["a"]["macro_f1"]
+    assert mean["macro_f1"] == pytest.approx((a + 1.0) / 2) and std["macro_f1"] == pytest.approx(abs(a - 1.0) / 2**0.5)
 
 
 def test_tfidf_baseline_fits_and_predicts(pools):
     trainable, test_only = pools
-    method = LogisticBaseline(load_config(None), "tfidf").fit(trainable, test_only)
+    method = LogisticBaseline(load_config(None, FIXTURE_DATA), "tfidf").fit(trainable, test_only)
     assert method.C_ > 0 and method.predict(test_only) == [ex.label for ex in test_only]
     assert method.predict([]) == []
 
@@ -110,18 +113,22 @@ def test_tfidf_baseline_fits_and_predicts(pools):
 def test_frozen_baseline_embeds_each_text_once(pools, tiny_encoder):
     trainable, test_only = pools
     cache = {}
-    config = load_config(None, [f"model.name_or_path={tiny_encoder}", "model.max_length=48"])
+    config = load_config(None, [*FIXTURE_DATA, f"model.name_or_path={tiny_encoder}", "model.max_length=48"])
     method = LogisticBaseline(config, "frozen", cache).fit(trainable, test_only)
     assert len(cache) == 9  # the a/b/c rows repeat the same 9 texts
-    assert set(method.predict(test_only)) <= set(LABELS)
+    embedded = dict(cache)
+    predicted = method.predict(test_only)
+    assert len(predicted) == 9 and set(predicted) <= set(LABELS)
+    assert cache == embedded and method.predict(test_only) == predicted  # predicting embeds nothing new
 
 
 def test_finetune_method_trains_a_run_and_predicts(pools, tiny_encoder, tmp_path):
     trainable, test_only = pools
     overrides = [f"model.name_or_path={tiny_encoder}", "model.max_length=48", "train.epochs=1", "train.batch_size=8"]
-    method = FineTune(load_config(None, overrides), tmp_path / "ft").fit(trainable, test_only)
+    method = FineTune(load_config(None, [*FIXTURE_DATA, *overrides]), tmp_path / "ft").fit(trainable, test_only)
     assert (tmp_path / "ft" / "run" / "metrics.json").is_file()
-    assert set(method.predict(test_only)) <= set(LABELS)
+    saved = [row["label"] for row in predict(test_only, model=tmp_path / "ft" / "run")]
+    assert method.predict(test_only) == saved  # the method predicts with the run it trained
 
 
 @pytest.fixture
@@ -204,7 +211,7 @@ def test_setfit_data_uses_the_model_templates(pools):
 
     pytest.importorskip("setfit")
     trainable, _ = pools
-    config = load_config(None, ["model.template_a={speaker} on {target}", "model.template_b={text}"])
+    config = load_config(None, [*FIXTURE_DATA, "model.template_a={speaker} on {target}", "model.template_b={text}"])
     data = setfit_dataset(trainable[:1], config)
     assert data["text"] == [f"Ana Ruiz on the trade deal || {trainable[0].text}"]
     assert data["label"] == ["support"]
@@ -218,7 +225,9 @@ def test_setfit_end_to_end_on_the_tiny_encoder(pools, tiny_encoder, tmp_path):
 
     pytest.importorskip("setfit")
     trainable, test_only = pools
-    config = load_config(None, [f"model.name_or_path={tiny_encoder}", "model.max_length=48", "train.batch_size=4"])
+    config = load_config(
+        None, [*FIXTURE_DATA, f"model.name_or_path={tiny_encoder}", "model.max_length=48", "train.batch_size=4"]
+    )
     method = SetFitMethod(config, tmp_path / "sf", num_iterations=1, max_steps=2).fit(trainable, test_only)
     assert set(method.predict(test_only)) <= set(LABELS)
 

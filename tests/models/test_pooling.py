@@ -14,28 +14,14 @@ from stancelab.models.pooling import MeanPoolingClassifier, load, mean_pool
 from stancelab.predict.inference import predict, predict_logits
 from stancelab.predict.loading import _load_cached, load_model
 
-from conftest import example_rows, write_jsonl
+from conftest import example_rows, train_tiny_run
 
 
 @pytest.fixture(scope="module")
 def mean_run(tmp_path_factory, tiny_encoder):
-    from stancelab.train.run import train
-
-    root = tmp_path_factory.mktemp("mean-run")
-    files = {name: write_jsonl(root / f"{name}.jsonl", example_rows(name)) for name in ("train", "dev", "test")}
-    overrides = [f"data.{name}={path}" for name, path in files.items()] + [
-        f"model.name_or_path={tiny_encoder}",
-        "model.max_length=48",
-        "model.pooling=mean",
-        f"train.output_dir={root / 'runs'}",
-        "train.epochs=2",
-        "train.batch_size=4",
-        "train.learning_rate=1e-3",
-        "eval.baselines=[]",
-    ]
-    run_dir = root / "runs" / "mean"
-    train(load_config(None, overrides), run_dir)
-    return run_dir
+    return train_tiny_run(
+        tmp_path_factory.mktemp("mean-run"), tiny_encoder, "mean", "model.pooling=mean", "eval.baselines=[]"
+    )
 
 
 def test_mean_pool_ignores_padding():

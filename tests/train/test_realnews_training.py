@@ -14,7 +14,7 @@ from stancelab.predict.loading import load_model
 from stancelab.train.finetune import _loss_fn
 from stancelab.train.run import train
 
-from conftest import example_rows, write_jsonl
+from conftest import FIXTURE_DATA, example_rows, write_jsonl
 
 
 def _config(tmp_path, tiny_encoder, data_files, **extra):
@@ -23,7 +23,7 @@ def _config(tmp_path, tiny_encoder, data_files, **extra):
         "train.epochs=1", "train.batch_size=4", "train.learning_rate=1e-3", "train.early_stopping_patience=0",
         "eval.baselines=[majority]",
     ] + [f"{k}={v}" for k, v in extra.items()]
-    return load_config(None, overrides)
+    return load_config(None, [*FIXTURE_DATA, *overrides])
 
 
 def _none_rows(prefix: str) -> list[dict]:
@@ -53,7 +53,7 @@ def test_repeat_examples_fraction_is_a_seeded_sample():
 
 def test_extra_train_repeat_must_match_the_files():
     with pytest.raises(ConfigError, match="extra_train_repeat"):
-        load_config(None, ["data.extra_train_repeat=[1, 2]"])
+        load_config(None, [*FIXTURE_DATA, "data.extra_train_repeat=[1, 2]"])
 
 
 def test_four_label_run_with_silver_scores_stance_test_over_three_labels(tmp_path, tiny_encoder, data_files):
@@ -83,7 +83,7 @@ def test_silver_needs_probs_for_the_labels(tmp_path, tiny_encoder, data_files):
 
 
 def test_soft_loss_leaves_out_labels_the_teacher_does_not_score():
-    config = load_config(None, ["data.labels=[support, oppose, conditional, none]"])
+    config = load_config(None, [*FIXTURE_DATA, "data.labels=[support, oppose, conditional, none]"])
     loss = _loss_fn(config, [], soft=True)
     logits = torch.tensor([[2.0, 0.0, 0.0, 5.0]])
 

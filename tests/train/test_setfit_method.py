@@ -10,7 +10,7 @@ from stancelab.data.io import InputError
 from stancelab.data.schema import coerce_examples
 from stancelab.train.setfit_method import head_weights
 
-from conftest import LABELS, example_rows
+from conftest import FIXTURE_DATA, LABELS, example_rows
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -54,11 +54,13 @@ def test_head_weights_reject_other_heads_and_label_sets():
 
 
 def test_train_method_is_validated():
-    assert load_config(None, ["train.method=setfit", "setfit.num_iterations=4"]).setfit.num_iterations == 4
+    assert (
+        load_config(None, [*FIXTURE_DATA, "train.method=setfit", "setfit.num_iterations=4"]).setfit.num_iterations == 4
+    )
     with pytest.raises(ConfigError, match="'train.method' must be one of finetune, setfit, found 'setfitt'"):
-        load_config(None, ["train.method=setfitt"])
+        load_config(None, [*FIXTURE_DATA, "train.method=setfitt"])
     with pytest.raises(ConfigError, match="'setfit.num_iterations' must be > 0, found 0"):
-        load_config(None, ["setfit.num_iterations=0"])
+        load_config(None, [*FIXTURE_DATA, "setfit.num_iterations=0"])
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,9 @@ def fitted(tiny_encoder, tmp_path_factory):
     pytest.importorskip("setfit")
     from stancelab.train.setfit_method import SetFitMethod
 
-    config = load_config(None, [f"model.name_or_path={tiny_encoder}", "model.max_length=48", "train.batch_size=4"])
+    config = load_config(
+        None, [*FIXTURE_DATA, f"model.name_or_path={tiny_encoder}", "model.max_length=48", "train.batch_size=4"]
+    )
     train = coerce_examples(example_rows("a") + example_rows("b"), labels=None)
     work = tmp_path_factory.mktemp("setfit")
     return SetFitMethod(config, work, num_iterations=1, max_steps=2).fit(train), coerce_examples(example_rows("c"))

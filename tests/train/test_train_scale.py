@@ -1,4 +1,4 @@
-"""Resume after SIGKILL, several seeds, grouped cross-validation and a two-process torchrun."""
+"""Resume after SIGKILL, several seeds and a two-process torchrun."""
 
 import json
 import os
@@ -13,8 +13,6 @@ import pytest
 
 from stancelab.config import load_config
 from stancelab.data.io import InputError
-from stancelab.data.schema import coerce_examples
-from stancelab.experiments.crossval import cross_validate, fold_splits
 from stancelab.train.run import train_seeds
 
 from conftest import example_rows
@@ -80,22 +78,11 @@ def test_several_seeds_give_mean_and_std(tiny_config_file, tmp_path):
     summary = train_seeds(config, [1, 2])
     assert summary["seeds"] == [1, 2]
     assert set(summary["test"]["macro_f1"]) == {"mean", "std"}
+    runs = [json.loads((tmp_path / "runs" / f"tiny-seed{s}" / "metrics.json").read_text())["test"] for s in (1, 2)]
+    assert summary["test"]["macro_f1"]["mean"] == pytest.approx((runs[0]["macro_f1"] + runs[1]["macro_f1"]) / 2)
+    assert summary["test"]["macro_f1"]["std"] == pytest.approx(abs(runs[0]["macro_f1"] - runs[1]["macro_f1"]) / 2**0.5)
     assert (tmp_path / "runs" / "tiny-seed1" / "metrics.json").is_file()
     assert json.loads((tmp_path / "runs" / "tiny-seeds.json").read_text()) == summary
-
-
-def test_grouped_folds_never_split_an_article():
-    examples = coerce_examples(example_rows("a") + example_rows("b"))
-    for train_part, held_out in fold_splits(examples, 3):
-        assert not {e.article_id for e in train_part} & {e.article_id for e in held_out}
-    with pytest.raises(InputError, match=r"--folds 9 needs at least 9 articles in train\+dev, found 6"):
-        fold_splits(examples, 9)
-
-
-def test_cross_validate_writes_summary(tiny_config_file, tmp_path):
-    summary = cross_validate(load_config(tiny_config_file, ["train.max_steps=1"]), 2)
-    assert summary["folds"] == 2 and len(summary["per_fold"]["macro_f1"]) == 2
-    assert (tmp_path / "runs" / "tiny-cv" / "folds.json").is_file()
 
 
 @pytest.mark.skipif(shutil.which("torchrun", path=str(Path(sys.executable).parent)) is None, reason="no torchrun")

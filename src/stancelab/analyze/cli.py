@@ -11,10 +11,14 @@ import sys
 from pathlib import Path
 
 from stancelab.analyze.engines import ENGINES
+from stancelab.analyze.report import write_report
 from stancelab.analyze.run import NothingProduced, analyze
 from stancelab.analyze.shards import DEFAULT_SHARD_SIZE
-from stancelab.io import InputError
-from stancelab.predict import DEFAULT_BATCH_SIZE, PRECISIONS
+from stancelab.build.targets import load_targets
+from stancelab.data.io import InputError
+from stancelab.predict.cli import quiet_model_loading
+from stancelab.predict.inference import DEFAULT_BATCH_SIZE
+from stancelab.predict.loading import PRECISIONS
 
 
 def run_parser() -> argparse.ArgumentParser:
@@ -66,8 +70,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    from stancelab.predict import quiet_model_loading
-    from stancelab.targets import load_targets
 
     quiet_model_loading()
     manifest = analyze(
@@ -89,7 +91,6 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from stancelab.analyze.report import write_report
 
     print(f"wrote {write_report(args.dir)}", file=sys.stderr)
     return 0

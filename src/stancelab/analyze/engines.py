@@ -23,13 +23,18 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from stancelab.analyze.shards import Shard, positions_table, shard_from_json, shard_to_json, table_bytes
-from stancelab.io import InputError
-from stancelab.predict import DEFAULT_BATCH_SIZE, load_model, predict_articles, quiet_model_loading
+from stancelab.build.attribution.extractor import load_nlp
+from stancelab.data.io import InputError
+from stancelab.predict.article import predict_articles
+from stancelab.predict.cli import quiet_model_loading
+from stancelab.predict.inference import DEFAULT_BATCH_SIZE
+from stancelab.predict.loading import load_model
 
 ENGINES = ("local", "ray")
 # Errors a single article can raise inside the builder or the classifier (a bug, a spaCy limit, a
 # tokenizer limit); the article is skipped with its error, the shard goes on (as in stancelab.build).
 ARTICLE_ERRORS = (ValueError, RuntimeError, IndexError, KeyError, AttributeError, TypeError)
+WARM_UP = "Ana Ruiz said the trade deal was good. Karl Berg rejected the tariff plan, his office said."
 OnShard = Callable[[str, bytes, dict[str, Any]], None]
 
 
@@ -43,7 +48,6 @@ class ShardWorker:
 
     def __init__(self, model: str, precision: str = "float32", targets: dict[str, list[str]] | None = None,
                  batch_size: int = DEFAULT_BATCH_SIZE, threads: int | None = None):
-        from stancelab.attribution import load_nlp
 
         quiet_model_loading()
         if threads:
@@ -53,7 +57,9 @@ class ShardWorker:
         self.model_ = load_model(model, precision=precision)
         self.targets = targets
         self.batch_size = batch_size
-        load_nlp()  # loaded here, once per worker, not inside the first shard's timing
+        load_nlp()
+        # Once per worker, not inside the first shard: spaCy, the model and the phrase encoder behind issues.
+        self._predict([("warm-up", WARM_UP)])
 
     def process(self, shard: Shard) -> tuple[bytes, dict[str, Any]]:
         start = time.perf_counter()

@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from stancelab.build import MAX_CHARS
-from stancelab.io import InputError, sha256_file
+from stancelab.build.pipeline import MAX_CHARS
+from stancelab.data.io import InputError, sha256_file
 
 ID_COLUMNS = ("id", "article_id")  # the first one present names the article
 META_COLUMNS = ("date", "source", "title")

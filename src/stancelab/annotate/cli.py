@@ -24,9 +24,13 @@ import numpy as np
 from stancelab.annotate.formats import FORMATS, read_export, resource_path, write_tasks
 from stancelab.annotate.merge import MergeResult, apply_decisions, merge_annotations, validate_all
 from stancelab.annotate.select import PER_ARTICLE, STRATEGIES, SelectConfig, scores, select_batch
+from stancelab.annotate.simulate import SimulationConfig, run_simulation
 from stancelab.annotate.tasks import CONTEXT_CHARS, Prediction, Task, load_articles, make_tasks
-from stancelab.io import InputError, atomic_write_json, atomic_write_jsonl, atomic_write_text, read_jsonl_objects
-from stancelab.schema import Example, read_examples, write_examples
+from stancelab.data.io import InputError, atomic_write_json, atomic_write_jsonl, atomic_write_text, read_jsonl_objects
+from stancelab.data.schema import Example, read_examples, write_examples
+from stancelab.predict.cli import quiet_model_loading
+from stancelab.predict.inference import predict
+from stancelab.predict.loading import load_model
 
 CONFIG_FILES = {"label-studio": "label_studio.xml", "doccano": "doccano_labels.json", "prodigy": "prodigy_recipe.py"}
 
@@ -38,7 +42,6 @@ CONFIG_FILES = {"label-studio": "label_studio.xml", "doccano": "doccano_labels.j
 
 def model_probs(examples: list[Example], model: str) -> tuple[Any, list[str], str]:
     """(probabilities (n, n_labels), the model's labels, its version name) from ``stancelab.predict``."""
-    from stancelab.predict import load_model, predict, quiet_model_loading
 
     quiet_model_loading()
     loaded = load_model(model)
@@ -96,7 +99,8 @@ def select(args: argparse.Namespace) -> int:
     examples = read_examples(args.input, labels=None)
     config = SelectConfig(args.strategy, args.n, args.per_article, args.seed)
     picked, score, _ = choose(examples, config, args.model, _ids(args.exclude))
-    rows = [{**ex.to_dict(), "al_strategy": args.strategy, "al_score": round(score[k], 6)} for k, ex in enumerate(picked)]
+    rows = [{**ex.to_dict(), "al_strategy": args.strategy, "al_score": round(score[k], 6)}
+            for k, ex in enumerate(picked)]
     atomic_write_jsonl(args.output, rows)
     per_article = Counter(ex.article_id for ex in picked)
     print(f"wrote {len(rows)} of {len(examples)} candidates to {args.output} ({args.strategy}; "
@@ -189,7 +193,6 @@ def config(args: argparse.Namespace) -> int:
 
 
 def simulate(args: argparse.Namespace) -> int:
-    from stancelab.annotate.simulate import SimulationConfig, run_simulation
 
     overrides = dict(item.split("=", 1) for item in args.set or [])
     result = run_simulation(SimulationConfig.from_overrides(overrides))

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from stancelab.annotate.tasks import CONDITION_LABEL, EDITABLE, LABELS, Task
-from stancelab.io import InputError, read_jsonl_objects, read_text
+from stancelab.data.io import InputError, read_jsonl_objects, read_text
 
 FORMATS = ("label-studio", "doccano", "prodigy")
 BUILDER_VERSION = "stancelab-builder"  # model_version of the pre-annotation when no model is given
@@ -262,10 +262,19 @@ def read_doccano(path: str | os.PathLike) -> list[Annotation]:
         if not cats and not line.get("entities"):
             ann.status = "unlabelled"
         ann.label = cats[0] if len(cats) == 1 else (",".join(cats) if cats else None)
-        ann.spans = [Span(e[0], e[1]) for e in line.get("entities") or [] if len(e) == 3 and e[2] == CONDITION_LABEL]
+        ann.spans = [span for e in line.get("entities") or [] if (span := _doccano_span(e)) is not None]
         ann.fields = _comment_fields(line.get("Comments") or line.get("comments") or [])
         out.append(ann)
     return out
+
+
+def _doccano_span(entity: Any) -> Span | None:
+    """``[start, end, label]`` (the plain export) or ``{"start_offset", "end_offset", "label"}`` (with relations)."""
+    if isinstance(entity, dict):
+        entity = [entity.get("start_offset"), entity.get("end_offset"), entity.get("label")]
+    if isinstance(entity, list) and len(entity) == 3 and entity[2] == CONDITION_LABEL:
+        return Span(entity[0], entity[1])
+    return None
 
 
 def _comment_fields(comments: list[Any]) -> dict[str, str]:

@@ -21,8 +21,8 @@ import numpy as np
 
 from stancelab.annotate.formats import Annotation, Span
 from stancelab.annotate.tasks import LABELS
-from stancelab.io import InputError
-from stancelab.schema import Example, example_from_dict
+from stancelab.data.io import InputError
+from stancelab.data.schema import Example, example_from_dict
 
 NONE_LABEL = "none"
 STATUS_REASONS = {
@@ -133,9 +133,10 @@ def _condition(spans: list[Span], label: str, base: dict[str, Any], where: str) 
 def _span_offsets(span: Span, text: str, where: str) -> tuple[int, int]:
     """Offsets into ``text`` (code points), checked against the span's own copy of its text."""
     start, end = span.start, span.end
-    if span.utf16 and span.text is not None and text[start:end] != span.text:
+    offsets = isinstance(start, int) and isinstance(end, int)
+    if offsets and span.utf16 and span.text is not None and text[start:end] != span.text:
         start, end = utf16_to_index(text, start), utf16_to_index(text, end)
-    ok = isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)
+    ok = offsets and 0 <= start < end <= len(text)
     if not ok or (span.text is not None and text[start:end] != span.text):
         found = text[start:end] if ok else None
         raise InputError(f"{where}:condition: the span {span.start}-{span.end} is not an exact substring of the "

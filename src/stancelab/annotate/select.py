@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stancelab.io import InputError
+from stancelab.data.io import InputError
 
 STRATEGIES = ("uncertainty", "margin", "random")
 PER_ARTICLE = 2  # examples of one article per batch, before the cap has to be raised

@@ -21,10 +21,11 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 from stancelab.annotate.select import STRATEGIES, select_batch
-from stancelab.baselines import input_texts, tfidf_lr_model
 from stancelab.config import load_config
-from stancelab.io import InputError, atomic_write_json, atomic_write_text
-from stancelab.schema import Example, read_examples
+from stancelab.data.io import InputError, atomic_write_json, atomic_write_text
+from stancelab.data.schema import Example, read_examples
+from stancelab.evaluate.baselines import tfidf_lr_model
+from stancelab.models.inputs import input_texts
 
 
 @dataclass
@@ -92,7 +93,7 @@ def learning_curve(pool: list[Example], dev: list[Example], strategy: str, seed:
 
 
 def _texts(examples: list[Example]) -> list[str]:
-    return input_texts(examples, load_config(None))
+    return input_texts(examples, load_config(None).model)
 
 
 def full_pool_f1(pool: list[Example], dev: list[Example], config: SimulationConfig) -> float:

@@ -13,9 +13,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from stancelab.build import read_articles
-from stancelab.io import InputError
-from stancelab.schema import Example
+from stancelab.build.pipeline import read_articles
+from stancelab.data.io import InputError
+from stancelab.data.schema import Example
 
 LABELS: tuple[str, ...] = ("support", "oppose", "conditional", "none")
 CONDITION_LABEL = "condition"  # the span label of the condition or reservation of a conditional

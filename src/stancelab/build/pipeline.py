@@ -4,7 +4,7 @@
         [--targets targets.yaml] [--num-proc 4] [--shard 0/4]
 
 Input is a ``.txt`` file, a folder of ``.txt`` files (article_id = file stem) or a ``.jsonl`` file of
-``{"id", "text", ...}`` (article_id = ``id``). Output is one ``Example`` per line (``stancelab.schema``),
+``{"id", "text", ...}`` (article_id = ``id``). Output is one ``Example`` per line (``stancelab.data.schema``),
 unlabelled, plus ``<output>.manifest.json`` with counts, skipped articles and warnings with reasons,
 input hashes, builder and spaCy versions and the command arguments.
 

@@ -142,7 +142,8 @@ def actor_agrees(g: dict, p: dict) -> bool:
 
 
 def condition_f1(g: dict, p: dict) -> float:
-    if p["label"] != "conditional" or p.get("condition_start") is None:
+    start = p.get("condition_start")
+    if p["label"] != "conditional" or start is None or start != start:  # None, or NaN from a DataFrame
         return 0.0
     gold = (g["condition_start"], g["condition_end"])
     pred = (int(p["condition_start"]), int(p["condition_end"]))

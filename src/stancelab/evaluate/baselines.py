@@ -19,14 +19,13 @@ from sklearn.metrics import f1_score
 from sklearn.pipeline import make_pipeline
 
 from stancelab.cli import command
-from stancelab.config import Config, ConfigError, load_config, load_splits
+from stancelab.config import BASELINES, Config, ConfigError, load_config, load_splits
 from stancelab.data.schema import Example, read_examples
 from stancelab.evaluate.metrics import bootstrap_macro_f1, classification_metrics
 from stancelab.models.inputs import input_texts
 from stancelab.models.modeling import resolve_model_path
 
 C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
-BASELINES = ("majority", "tfidf_lr", "frozen_lr")
 
 
 def run_baselines(
@@ -60,15 +59,21 @@ def tfidf_lr_model(c: float) -> Any:
     return make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), logistic_model(c))
 
 
-def _fit_with_dev_c(make, x: dict, y: dict, labels: list[str]) -> dict[str, Any]:
-    """Fit one model per C on train, keep the best on dev macro-F1, then score dev and test."""
+def fit_best_c(make, x_train: Any, y_train: list[str], x_dev: Any, y_dev: list[str], labels: list[str]):
+    """``(C, model)``: one model per C of ``C_GRID`` fitted on train, the best on dev macro-F1 kept (the
+    smallest C on a tie). The one way every logistic baseline, here and in experiments, chooses C."""
     best = None
     for c in C_GRID:
-        model = make(c).fit(x["train"], y["train"])
-        score = f1_score(y["dev"], model.predict(x["dev"]), labels=labels, average="macro", zero_division=0)
+        model = make(c).fit(x_train, y_train)
+        score = f1_score(y_dev, model.predict(x_dev), labels=labels, average="macro", zero_division=0)
         if best is None or score > best[0]:
             best = (score, c, model)
-    _, c, model = best
+    return best[1], best[2]
+
+
+def _fit_with_dev_c(make, x: dict, y: dict, labels: list[str]) -> dict[str, Any]:
+    """Choose C on dev (``fit_best_c``), then score dev and test."""
+    c, model = fit_best_c(make, x["train"], y["train"], x["dev"], y["dev"], labels)
     preds = {s: list(model.predict(x[s])) for s in x if s != "train"}
     return _score(preds, y, labels, C=c)
 
@@ -87,6 +92,8 @@ def embed(texts: list[str], config: Config, batch_size: int = 64) -> np.ndarray:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
+    from stancelab.models.pooling import mean_pool  # imports torch: only when the encoder baseline runs
+
     path = resolve_model_path(config.model.name_or_path)
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModel.from_pretrained(path, trust_remote_code=False).eval()
@@ -101,8 +108,7 @@ def embed(texts: list[str], config: Config, batch_size: int = 64) -> np.ndarray:
                 return_tensors="pt",
             )
             hidden = model(**batch).last_hidden_state  # (batch, tokens, dim)
-            mask = batch["attention_mask"].unsqueeze(-1).float()
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            pooled = mean_pool(hidden, batch["attention_mask"])  # (batch, dim)
             chunks.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
     return np.concatenate(chunks) if chunks else np.zeros((0, model.config.hidden_size))
 

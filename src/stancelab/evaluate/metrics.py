@@ -100,3 +100,19 @@ def fit_temperature(logits: np.ndarray, gold: np.ndarray) -> float:
 
     result = minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded")
     return float(np.exp(result.x))
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (ddof=1) over runs (seeds, folds); the std of one run is 0.
+
+    >>> mean_std([0.5, 0.7])
+    (0.6, 0.14142135623730953)
+    """
+    mean = float(np.mean(values))
+    return mean, float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def mean_std_table(values: dict[str, list[float]]) -> tuple[dict[str, float], dict[str, float]]:
+    """``mean_std`` for each named list of scores: ``({name: mean}, {name: std})``."""
+    pairs = {name: mean_std(v) for name, v in values.items()}
+    return {k: mean for k, (mean, _) in pairs.items()}, {k: std for k, (_, std) in pairs.items()}

@@ -25,7 +25,8 @@ different held-out domains into one leave-domain-out result::
 that subset with ``python -m stancelab.train ... data.train=<file>``.
 
 Methods (``--methods``): finetune (``stancelab.train``), tfidf_lr and frozen_lr (the floor, as in
-``stancelab.baselines``), setfit (``stancelab.setfit_method``), entailment (``stancelab.entailment``).
+``stancelab.evaluate.baselines``), setfit (``stancelab.train.setfit_method``), entailment
+(``stancelab.experiments.entailment``).
 Every method has ``fit(train, dev) -> self`` and ``predict(examples) -> labels``. Results go to
 ``--out`` as JSON and a Markdown table (and ``curve.png``); model runs go under ``--work-dir`` and are
 deleted once scored unless ``--keep-runs``.
@@ -43,7 +44,7 @@ from stancelab.data.readers import read_split
 from stancelab.data.schema import Example, read_examples, write_examples
 from stancelab.experiments.folds import nested_subsets
 from stancelab.experiments.merge import _merge
-from stancelab.experiments.methods import METHODS
+from stancelab.experiments.methods import LOGISTIC_BASELINES, METHODS
 from stancelab.experiments.runners import run_curve, run_lodo
 from stancelab.experiments.summaries import curve_markdown, lodo_markdown
 
@@ -101,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     for kind in ("lodo", "indomain", "curve"):
         sub = commands.add_parser(kind)
         sub.add_argument("--config", required=True)
-        sub.add_argument("--methods", nargs="+", choices=METHODS, default=["tfidf_lr", "frozen_lr"])
+        sub.add_argument("--methods", nargs="+", choices=METHODS, default=list(LOGISTIC_BASELINES))
         sub.add_argument("--out", help="results folder (default experiments/<command>)")
         sub.add_argument("--work-dir", help="model runs (default <train.output_dir>/experiments/<command>)")
         sub.add_argument("--keep-runs", action="store_true", help="keep every trained model")

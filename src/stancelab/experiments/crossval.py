@@ -15,7 +15,6 @@ import copy
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from sklearn.model_selection import GroupKFold
 
 from stancelab.cli import command
@@ -23,6 +22,7 @@ from stancelab.config import Config, load_config
 from stancelab.data.io import InputError, atomic_write_json
 from stancelab.data.readers import read_split
 from stancelab.data.schema import Example, write_examples
+from stancelab.evaluate.metrics import mean_std_table
 from stancelab.train.run import train
 
 
@@ -58,12 +58,8 @@ def summarise_folds(folds: list[dict[str, Any]]) -> dict[str, Any]:
     scores = {"macro_f1": [f["macro_f1"] for f in folds], "accuracy": [f["accuracy"] for f in folds]}
     for label in folds[0]["per_class"]:
         scores[f"f1_{label}"] = [f["per_class"][label]["f1"] for f in folds]
-    return {
-        "folds": len(folds),
-        "per_fold": scores,
-        "mean": {k: float(np.mean(v)) for k, v in scores.items()},
-        "std": {k: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0 for k, v in scores.items()},
-    }
+    mean, std = mean_std_table(scores)
+    return {"folds": len(folds), "per_fold": scores, "mean": mean, "std": std}
 
 
 @command

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from stancelab.config import Config, ConfigError
+from stancelab.config import BASELINES, Config, ConfigError
 from stancelab.data.schema import Example, write_examples
-from stancelab.evaluate.baselines import C_GRID, embed, logistic_model, tfidf_lr_model
+from stancelab.evaluate.baselines import embed, fit_best_c, logistic_model, tfidf_lr_model
 from stancelab.experiments.entailment import EntailmentMethod
 from stancelab.models.inputs import input_texts
 from stancelab.predict.inference import predict
@@ -18,7 +18,9 @@ from stancelab.predict.loading import load_model
 from stancelab.train.run import train as train_run
 from stancelab.train.setfit_method import SetFitMethod
 
-METHODS = ("finetune", "tfidf_lr", "frozen_lr", "setfit", "entailment")
+# The baselines that learn (majority does not): logistic regressions on TF-IDF or frozen-encoder features.
+LOGISTIC_BASELINES = tuple(name for name in BASELINES if name != "majority")
+METHODS = ("finetune", *LOGISTIC_BASELINES, "setfit", "entailment")
 
 
 class LogisticBaseline:
@@ -33,20 +35,11 @@ class LogisticBaseline:
         self.cache = {} if cache is None else cache
 
     def fit(self, train: list[Example], dev: list[Example]) -> LogisticBaseline:
-        from sklearn.metrics import f1_score
 
         make = tfidf_lr_model if self.features == "tfidf" else logistic_model
-        x_train, x_dev = self._inputs(train), self._inputs(dev)
+        gold_train, gold_dev = [ex.label for ex in train], [ex.label for ex in dev]
         labels = list(self.config.data.labels)
-        best = None
-        for c in C_GRID:
-            model = make(c).fit(x_train, [ex.label for ex in train])
-            score = f1_score(
-                [ex.label for ex in dev], model.predict(x_dev), labels=labels, average="macro", zero_division=0
-            )
-            if best is None or score > best[0]:
-                best = (score, c, model)
-        _, self.C_, self.model_ = best
+        self.C_, self.model_ = fit_best_c(make, self._inputs(train), gold_train, self._inputs(dev), gold_dev, labels)
         return self
 
     def predict(self, examples: list[Example]) -> list[str]:
@@ -89,7 +82,7 @@ def make_method(name: str, config: Config, work_dir: Path, options: dict[str, An
     """A fresh, unfitted method. ``options``: embedding cache and SetFit budget (see ``main``)."""
     if name == "finetune":
         return FineTune(config, work_dir)
-    if name in ("tfidf_lr", "frozen_lr"):
+    if name in LOGISTIC_BASELINES:
         return LogisticBaseline(config, name.split("_")[0], options.get("cache"))
     if name == "setfit":
         return SetFitMethod(

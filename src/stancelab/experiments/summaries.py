@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from stancelab.data.io import atomic_write_json, atomic_write_text
+from stancelab.evaluate.metrics import mean_std_table
 from stancelab.viz import pyplot, save_figure
 
 
@@ -27,9 +26,7 @@ def summarise(metrics: list[dict[str, Any]]) -> tuple[dict[str, float], dict[str
     values: dict[str, list[float]] = {"macro_f1": [m["macro_f1"] for m in metrics]}
     for label in metrics[0]["labels"]:
         values[f"f1_{label}"] = [m["per_class"][label]["f1"] for m in metrics]
-    mean = {k: float(np.mean(v)) for k, v in values.items()}
-    std = {k: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0 for k, v in values.items()}
-    return mean, std
+    return mean_std_table(values)
 
 
 def lodo_markdown(results: dict[str, Any]) -> str:

@@ -60,7 +60,7 @@ def load_for_training(name_or_path: str, labels: list[str], dropout: float, pool
     """Load tokenizer and a sequence-classification model with a fresh head for ``labels``.
 
     ``pooling="cls"`` is the library's own head for the architecture (first token); ``"mean"`` averages
-    the token states, as sentence-transformers encoders were trained (``stancelab.pooling``);
+    the token states, as sentence-transformers encoders were trained (``stancelab.models.pooling``);
     ``"mean_normalized"`` scales that mean to unit length before the linear layer.
     """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer

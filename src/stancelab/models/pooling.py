@@ -5,7 +5,7 @@ its token states, not by the first ([CLS]) token that ``AutoModelForSequenceClas
 ``MeanPoolingClassifier`` keeps that pooling: encoder -> masked mean over tokens -> dropout -> linear.
 On small training sets it learns faster than the [CLS] head (docs/generalisation.md has the numbers).
 With ``normalize=True`` the pooled vector is scaled to unit length first, as a sentence-transformers
-``Normalize`` module does: that is the form a SetFit model takes when exported (``stancelab.setfit_method``).
+``Normalize`` module does: that is the form a SetFit model takes when exported (``stancelab.train.setfit_method``).
 
 A saved model directory holds the encoder's ``config.json`` (with ``id2label``), one ``model.safetensors``
 with the whole state (encoder and head) and the tokenizer; ``stancelab.json`` says ``"pooling": "mean"``

@@ -35,7 +35,7 @@ class ModelSpec:
     pooling: str = "cls"  # "cls": AutoModelForSequenceClassification; "mean" / "mean_normalized": stancelab.pooling
     base_model: str = ""
     temperature: float = 1.0  # softmax temperature fitted on dev (1.0 = uncalibrated)
-    official_metric: str = "macro_f1"  # the headline score of the data set (see benchmarks.official_score)
+    official_metric: str = "macro_f1"  # the headline score of the data set (see stancelab.data.readers.official_score)
     # The label that means "this statement takes no position on this target" (None: the model has none).
     # Stance metrics on data without it are scored over the other labels; predict_article drops rows whose
     # calibrated probability of it is at least none_threshold.

@@ -40,7 +40,9 @@ def unlabelled_articles(shared: Path, labelled: set[str], evaluated: set[str]) -
     rows = []
     for name in ("articles.jsonl", "reuters.jsonl"):
         if (shared / name).exists():
-            rows += [{"id": r["article_id"], "text": r["text"]} for r in read_articles(shared / name)[0] if not r["skip"]]
+            rows += [
+                {"id": r["article_id"], "text": r["text"]} for r in read_articles(shared / name)[0] if not r["skip"]
+            ]
     stories = story_groups([r["id"] for r in rows], [r["text"] for r in rows])
     blocked = {stories[a] for a in (read_held(shared) | evaluated) if a in stories}
     return [r for r in rows if r["id"] not in labelled and stories[r["id"]] not in blocked]
@@ -56,10 +58,19 @@ def silver_examples(articles: list[dict[str, str]], limit: int, seed: int) -> li
             if not item.candidates:
                 continue
             s = item.statement
-            ex = Example(id=f"{article['id']}-s{k:03d}", article_id=article["id"], speaker=item.holder or s.speaker,
-                         speaker_affiliation=s.speaker_affiliation, target=item.candidates[0], text=s.sentence,
-                         start=s.sentence_start, end=s.sentence_end, kind=s.kind, cue=s.cue,
-                         domain=f"news-{article['id'].split('-', 1)[0]}")
+            ex = Example(
+                id=f"{article['id']}-s{k:03d}",
+                article_id=article["id"],
+                speaker=item.holder or s.speaker,
+                speaker_affiliation=s.speaker_affiliation,
+                target=item.candidates[0],
+                text=s.sentence,
+                start=s.sentence_start,
+                end=s.sentence_end,
+                kind=s.kind,
+                cue=s.cue,
+                domain=f"news-{article['id'].split('-', 1)[0]}",
+            )
             (predicate if item.rules and item.stance_predicate else other).append(ex)
     rng = np.random.default_rng(seed)
     ordered = [predicate[i] for i in rng.permutation(len(predicate))] + [other[i] for i in rng.permutation(len(other))]
@@ -80,8 +91,10 @@ def _unique_text(examples: list[Example]) -> list[Example]:
 def label_silver(examples: list[Example], teacher: Any, batch_size: int = 32) -> list[Example]:
     """The examples with the teacher's calibrated probabilities in ``probs``."""
     results = predict(examples, teacher, batch_size=batch_size)
-    return [Example(**{**_fields(ex), "meta": {**ex.meta, "probs": r["probs"], "silver": True}})
-            for ex, r in zip(examples, results)]
+    return [
+        Example(**{**_fields(ex), "meta": {**ex.meta, "probs": r["probs"], "silver": True}})
+        for ex, r in zip(examples, results)
+    ]
 
 
 def _fields(ex: Example) -> dict[str, Any]:
@@ -110,9 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     manifest = {
         "command": "python -m stancelab.distill " + " ".join(argv if argv is not None else sys.argv[1:]),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "teacher": str(teacher.path), "teacher_base_model": teacher.spec.base_model,
+        "teacher": str(teacher.path),
+        "teacher_base_model": teacher.spec.base_model,
         "teacher_weights_sha256": sha256_file(Path(teacher.path) / "model.safetensors"),
-        "articles": len({ex.article_id for ex in silver}), "examples": len(silver),
+        "articles": len({ex.article_id for ex in silver}),
+        "examples": len(silver),
         "article_ids_sha256": hashlib.sha256("\n".join(sorted({e.article_id for e in silver})).encode()).hexdigest(),
         "sources": "FNC-1 train_bodies.csv and Reuters-21578 (see data/realnews/README.md)",
     }

@@ -13,7 +13,7 @@ from stancelab.data.io import atomic_write_json, atomic_write_jsonl
 from stancelab.data.schema import Example
 from stancelab.evaluate.baselines import run_baselines
 from stancelab.evaluate.evaluation import evaluate_examples
-from stancelab.evaluate.metrics import fit_temperature
+from stancelab.evaluate.metrics import fit_temperature, mean_std
 from stancelab.evaluate.report import write_run_report
 from stancelab.models.modeling import save_model
 from stancelab.models.spec import LoadedModel
@@ -134,8 +134,5 @@ def summarise_seeds(runs: dict[int, dict[str, Any]]) -> dict[str, Any]:
             scores.update({f"f1_{label}": v["f1"] for label, v in m["per_class"].items()})
             for key, value in scores.items():
                 values.setdefault(key, []).append(value)
-        summary[split] = {
-            k: {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0}
-            for k, v in values.items()
-        }
+        summary[split] = {k: dict(zip(("mean", "std"), mean_std(v))) for k, v in values.items()}
     return summary

@@ -15,7 +15,7 @@ select on dev: ``dev`` is accepted for the common fit signature and ignored.
 (and unit-length normalisation, when the encoder has it) and the logistic-regression head as one linear
 layer, all in ``model.safetensors``. SetFit's own ``save_pretrained`` pickles the head with joblib, which
 stancelab never asks a user to load; the exported directory is read by ``predict()`` like any other model
-and gives the same probabilities as the SetFit model (tests/test_setfit_method.py checks this).
+and gives the same probabilities as the SetFit model (tests/train/test_setfit_method.py checks this).
 Install with ``pip install "stancelab[experiments]"`` (setfit 1.2).
 """
 
@@ -214,7 +214,7 @@ def _import_setfit() -> Any:
 def fit_setfit(
     config: Config, splits: dict[str, list[Example]], work_dir: Path
 ) -> tuple[LoadedModel | None, list[dict[str, Any]]]:
-    """SetFit on the train split (``stancelab.setfit_method``), exported to stancelab's model format.
+    """SetFit on the train split (``setfit_method.SetFitMethod``), exported to stancelab's model format.
 
     SetFit trains a fixed budget in one process: there is no dev selection, no checkpoint to resume
     from (a rerun starts the fit over) and no multi-process training.

@@ -12,12 +12,13 @@ from importlib import resources
 from typing import Any
 
 
-def _load() -> dict[str, Any]:
-    text = resources.files("stancelab").joinpath("resources", "attribution.json").read_text(encoding="utf-8")
+def read_lexicon(name: str) -> dict[str, Any]:
+    """One JSON file of word lists from ``stancelab/resources/`` (package data, read with importlib.resources)."""
+    text = resources.files("stancelab").joinpath("resources", name).read_text(encoding="utf-8")
     return json.loads(text)
 
 
-_LEXICON = _load()
+_LEXICON = read_lexicon("attribution.json")
 
 
 def _words(name: str) -> set[str]:
