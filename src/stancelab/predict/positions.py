@@ -36,6 +36,26 @@ _PRONOUNS = {"it", "this", "that", "they", "them", "we", "us", "he", "she", "him
              "what", "who", "these", "those", "there", "its", "their", "our", "one", "something", "anything"}
 
 
+def unique_by(items: list, key) -> list:
+    """The first item of each ``key(item)``, in order.
+
+    >>> unique_by(["the levy", "The levy", "oil"], str.lower)
+    ['the levy', 'oil']
+    """
+    seen, out = set(), []
+    for item in items:
+        k = key(item)
+        if k not in seen:
+            seen.add(k)
+            out.append(item)
+    return out
+
+
+def unique_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Split quotes of one sentence are several statements with one text: keep one row per position."""
+    return unique_by(rows, lambda row: (row["start"], row["end"], row["speaker"], row["target"].lower()))
+
+
 @dataclass
 class StatementCandidates:
     """One attributed statement and the phrases it may take a position on (rule targets first)."""
@@ -64,7 +84,8 @@ def article_candidates(
         if targets and any(t in targets for t in rules):  # a user's list wins over the open candidates
             item.candidates = [t for t in rules if t in targets]
         else:
-            item.candidates = _dedupe([*rules, *noun_candidates(span, holder or statement.speaker)])[:max_candidates]
+            phrases = [*rules, *noun_candidates(span, holder or statement.speaker)]
+            item.candidates = unique_by(phrases, str.lower)[:max_candidates]
         out.append(item)
     return out, analysis.warnings
 
@@ -87,16 +108,6 @@ def noun_candidates(span: Any, speaker: str) -> list[str]:
             continue
         phrases.append(phrase)
     return phrases
-
-
-def _dedupe(phrases: list[str]) -> list[str]:
-    seen, out = set(), []
-    for phrase in phrases:
-        key = phrase.lower()
-        if key not in seen:
-            seen.add(key)
-            out.append(phrase)
-    return out
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -171,18 +182,9 @@ def article_training_rows(
             matched = [_none_row(item, article_id, f"{article_id}-b{k:03d}", domain)]
             rows.append(matched[0])
         rows += candidate_rows(matched, item.candidates, negatives)
-    return [replace(ex, id=f"{article_id}-x{k:04d}") for k, ex in enumerate(_unique(rows))]
-
-
-def _unique(rows: list[Example]) -> list[Example]:
-    """One row per (text, speaker, target, label): split quotes of one sentence give the same rows."""
-    seen, out = set(), []
-    for ex in rows:
-        key = (ex.start, ex.end, ex.speaker, ex.target.lower(), ex.label)
-        if key not in seen:
-            seen.add(key)
-            out.append(ex)
-    return out
+    # split quotes of one sentence give the same rows: one per (span, speaker, target, label)
+    rows = unique_by(rows, lambda ex: (ex.start, ex.end, ex.speaker, ex.target.lower(), ex.label))
+    return [replace(ex, id=f"{article_id}-x{k:04d}") for k, ex in enumerate(rows)]
 
 
 def _none_row(item: StatementCandidates, article_id: str, row_id: str, domain: str | None) -> Example:
@@ -369,17 +371,6 @@ def _position(item: StatementCandidates, target: str, result: dict[str, Any], no
                        condition_end=s.sentence_start + span[1])
     row.update({f"p_{k}": v for k, v in result["probs"].items()})
     return row
-
-
-def unique_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Split quotes of one sentence are several statements with one text: keep one row per position."""
-    seen, out = set(), []
-    for row in rows:
-        key = (row["start"], row["end"], row["speaker"], row["target"].lower())
-        if key not in seen:
-            seen.add(key)
-            out.append(row)
-    return out
 
 
 # ---------------------------------------------------------------------------------------------------

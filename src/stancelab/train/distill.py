@@ -32,7 +32,7 @@ from stancelab.data.schema import Example, write_examples
 from stancelab.predict.cli import quiet_model_loading
 from stancelab.predict.inference import predict
 from stancelab.predict.loading import load_model
-from stancelab.predict.positions import article_candidates
+from stancelab.predict.positions import article_candidates, unique_by
 
 
 def unlabelled_articles(shared: Path, labelled: set[str], evaluated: set[str]) -> list[dict[str, str]]:
@@ -74,18 +74,8 @@ def silver_examples(articles: list[dict[str, str]], limit: int, seed: int) -> li
             (predicate if item.rules and item.stance_predicate else other).append(ex)
     rng = np.random.default_rng(seed)
     ordered = [predicate[i] for i in rng.permutation(len(predicate))] + [other[i] for i in rng.permutation(len(other))]
-    return _unique_text(ordered)[:limit]
-
-
-def _unique_text(examples: list[Example]) -> list[Example]:
-    """Split quotes of one sentence give several statements: keep one example per (article, sentence)."""
-    seen, out = set(), []
-    for ex in examples:
-        key = (ex.article_id, ex.start)
-        if key not in seen:
-            seen.add(key)
-            out.append(ex)
-    return out
+    # split quotes of one sentence give several statements: one example per (article, sentence)
+    return unique_by(ordered, lambda ex: (ex.article_id, ex.start))[:limit]
 
 
 def label_silver(examples: list[Example], teacher: Any, batch_size: int = 32) -> list[Example]:
