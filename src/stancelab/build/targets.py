@@ -22,13 +22,13 @@ import re
 
 import yaml
 
-from stancelab.build.attribution.lexicon import read_lexicon
+from stancelab.build.attribution.lexicon import lemma_in, read_lexicon
 from stancelab.data.io import InputError, read_text
 
 # The word lists are data: src/stancelab/resources/targets.json.
 _LEXICON = read_lexicon("targets.json")
-STANCE_VERBS = set(_LEXICON["stance_verbs"]["words"])  # verb forms whose object is the target
-STANCE_PHRASAL = _LEXICON["stance_phrasal"]["table"]  # verb form -> preposition ("call for X")
+STANCE_VERBS = set(_LEXICON["stance_verbs"]["words"])  # verb lemmas whose object is the target
+STANCE_PHRASAL = _LEXICON["stance_phrasal"]["table"]  # verb lemma -> preposition ("call for X")
 STANCE_NOUNS = _LEXICON["stance_nouns"]["table"]  # noun -> preposition ("support for X")
 _CLAUSE_DEPS = {"relcl", "acl", "appos", "punct", "cc", "conj", "advcl", "parataxis"}
 MAX_WORDS = 8
@@ -89,11 +89,14 @@ def predicate_targets(span) -> list[str]:
 def _predicate_object(tok):
     """The object token of a stance predicate (verb or noun), or None."""
     lower = tok.lower_
-    if lower in STANCE_VERBS and tok.tag_.startswith("VB"):
+    if tok.tag_.startswith("VB") and lemma_in(lower, tok.tag_, STANCE_VERBS):
         for child in tok.children:
             if child.dep_ in ("dobj", "xcomp") and child.tag_ not in ("PRP", "WDT", "WP"):
                 return child
-    preposition = STANCE_PHRASAL.get(lower) if tok.tag_.startswith("VB") else STANCE_NOUNS.get(lower)
+    if tok.tag_.startswith("VB"):
+        preposition = STANCE_PHRASAL.get(lemma_in(lower, tok.tag_, STANCE_PHRASAL.keys()) or "")
+    else:
+        preposition = STANCE_NOUNS.get(lower)
     if preposition:
         for child in tok.children:
             if child.dep_ == "prep" and child.lower_ == preposition:

@@ -5,8 +5,8 @@ The extractor works in four steps, one module each:
 1. ``article_paragraphs`` splits the article into paragraphs and drops boilerplate (bylines, datelines,
    captions, "Related:" lines, bullets, headlines); ``find_quotes`` finds quotation blocks at character
    level, including quotes that run on into the next paragraph.
-2. spaCy parses the kept paragraphs (tagger, parser and NER only; no lemmatizer, cues are matched by
-   word form so the cheap components are enough).
+2. spaCy parses the kept paragraphs (tagger, parser and NER only); the few verbs the rules check get
+   their lemma from spaCy's English lemmatizer tables (``lexicon.verb_lemmas``), not from a pipeline pass.
 3. Cue words (``said``, ``told``, ``according to``, ``X's remarks that``) give *anchors*: a speaker
    mention and, for reported speech, the reported clause. Quotes are then attached to the nearest anchor
    of their sentence, or continue the previous statement of the paragraph.

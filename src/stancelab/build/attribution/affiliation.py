@@ -14,6 +14,7 @@ from stancelab.build.attribution.lexicon import (
     STATE_TITLES,
     TITLE_BODIES,
     TITLE_WORDS,
+    lemma_in,
 )
 
 
@@ -148,7 +149,7 @@ def _clause_affiliation(head) -> str:
     """A relative clause about a person: 'who chairs Grassington Parish Council', 'who heads the
     Federation of Italian Mediators', 'who researches electoral geography at the University of Leeds'."""
     clause = next((c for c in head.children if c.dep_ == "relcl"), None)
-    if clause is None or clause.lower_ not in OFFICE_VERBS:
+    if clause is None or lemma_in(clause.lower_, clause.tag_, OFFICE_VERBS) is None:
         return ""
     obj = next((c for c in clause.children if c.dep_ == "dobj"), None)
     if obj is not None and obj.tag_ in ("NN", "NNS"):  # "the King Valley Vignerons association"

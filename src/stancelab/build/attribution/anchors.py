@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stancelab.build.attribution.lexicon import (
-    CUE_FORMS,
     NOUN_CUES,
     OBJECT_CUES,
     ORG_WORDS,
@@ -17,6 +16,7 @@ from stancelab.build.attribution.lexicon import (
     SOURCE_NOUNS,
     SPEECH_VERBS,
     TITLE_WORDS,
+    cue_lemma,
 )
 from stancelab.build.attribution.quotes import CLOSE_QUOTES, OPEN_QUOTES, QUOTE_CHARS, STRAIGHT_QUOTE
 
@@ -34,8 +34,8 @@ class _Anchor:
 
 def _verb_anchor(tok) -> _Anchor | None:
     """A speech verb with its subject and reported clause ("Lavrov said (that) ...")."""
-    lemma = CUE_FORMS.get(tok.lower_)
-    if lemma is None or not tok.tag_.startswith("VB"):
+    lemma = cue_lemma(tok)
+    if lemma is None:
         return None
     cue = tok.text
     if lemma in PHRASAL_CUES:
@@ -86,7 +86,7 @@ def _clause_without_nested_cues(head):
         if (
             tok.i > head.i
             and tok.dep_ in ("advcl", "conj", "xcomp")
-            and CUE_FORMS.get(tok.lower_) not in (None, *POSITION_VERBS)
+            and cue_lemma(tok) not in (None, *POSITION_VERBS)
             and not _has_subject(tok)
         ):
             end = min(end, _continuation_start(tok, head).left_edge.i)
@@ -147,7 +147,7 @@ def _subject(verb):
         if current.dep_ not in ("conj", "xcomp", "advcl") or current.head is current:
             return None
         current = current.head
-        if current.dep_ == "ccomp" and CUE_FORMS.get(current.head.lower_):
+        if current.dep_ == "ccomp" and cue_lemma(current.head):
             # "told Kerry that X ..., but added that Y and went on to call for Z": the parser hangs the
             # last verb on Y; a speech verb there continues the speaker's sentence, not Y's subject.
             current = current.head

