@@ -8,6 +8,8 @@ import warnings
 
 import pytest
 
+from stancelab.cli import description
+
 # `python -m stancelab.<command>` -> the module whose main() it runs
 COMMANDS = {
     "build": "stancelab.build.pipeline",
@@ -20,6 +22,13 @@ COMMANDS = {
     "crossval": "stancelab.experiments.crossval",
     "attribution_eval": "stancelab.build.attribution_eval",
     "experiments": "stancelab.experiments.cli",
+    "realnews": "stancelab.data.realnews",
+    "positions": "stancelab.predict.positions",
+    "distill": "stancelab.train.distill",
+    "encoders": "stancelab.models.encoders",
+    "evaluate_articles": "stancelab.evaluate.articles",
+    "annotate": "stancelab.annotate.cli",
+    "analyze": "stancelab.analyze.cli",
 }
 
 
@@ -30,6 +39,26 @@ def test_help(name, capsys):
         module.main(["--help"])
     assert exit_info.value.code == 0
     assert f"python -m stancelab.{name}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help_is_plain_text_and_whole_sentences(name, capsys):
+    module = importlib.import_module(COMMANDS[name])
+    with pytest.raises(SystemExit):
+        module.main(["--help"])
+    out = capsys.readouterr().out
+    assert "``" not in out, "reST markup in --help; build the description with stancelab.cli.description"
+    about = out.split("\n\n")[1]  # argparse: usage, blank line, description, blank line, options
+    assert about.rstrip().endswith((".", ")", ":")), f"--help description stops mid-sentence: {about!r}"
+
+
+def test_description_is_the_docstrings_first_paragraph_without_markup():
+    doc = """Label examples with ``predict()``: a JSONL file
+    of examples, or one article.
+
+    More detail that --help leaves out.
+    """
+    assert description(doc) == "Label examples with predict(): a JSONL file of examples, or one article."
 
 
 @pytest.mark.parametrize("name", COMMANDS)

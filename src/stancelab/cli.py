@@ -2,7 +2,8 @@
 
 A command's ``main`` raises ``InputError`` (``ConfigError`` is one) for input the user can fix; the
 wrapper prints it as ``error: <message>`` on stderr and returns exit status 2, the status argparse uses
-for bad arguments. Anything else is a bug and keeps its traceback.
+for bad arguments. ``NothingProduced`` (readable input that yielded nothing to write; earlier outputs are
+kept) exits with 3. Anything else is a bug and keeps its traceback.
 
 >>> @command
 ... def main(argv: list[str] | None = None) -> int:
@@ -18,9 +19,10 @@ import functools
 import sys
 from collections.abc import Callable
 
-from stancelab.data.io import InputError
+from stancelab.data.io import InputError, NothingProduced
 
 EXIT_BAD_INPUT = 2  # as argparse exits on a bad argument
+EXIT_NOTHING_PRODUCED = 3  # the input was fine but gave nothing to write; earlier outputs are untouched
 
 
 def command(main: Callable[[list[str] | None], int | None]) -> Callable[[list[str] | None], int]:
@@ -30,9 +32,18 @@ def command(main: Callable[[list[str] | None], int | None]) -> Callable[[list[st
     def run(argv: list[str] | None = None) -> int:
         try:
             status = main(argv)
+        except NothingProduced as err:
+            print(f"error: {err}", file=sys.stderr)
+            return EXIT_NOTHING_PRODUCED
         except InputError as err:
             print(f"error: {err}", file=sys.stderr)
             return EXIT_BAD_INPUT
         return 0 if status is None else status
 
     return run
+
+
+def description(doc: str | None) -> str:
+    """A module docstring's first paragraph as one argparse description line, without reST's double
+    backquotes (``predict()`` -> predict()); the paragraph, not its first line, so no sentence is cut."""
+    return " ".join((doc or "").strip().split("\n\n")[0].split()).replace("``", "")

@@ -60,7 +60,7 @@ def test_cli_writes_predictions(trained_run, tmp_path, capsys):
     out = tmp_path / "out.jsonl"
     assert main(["--model", str(trained_run), "--input", str(src), "--output", str(out)]) == 0
     written = [json.loads(line) for line in out.read_text().splitlines()]
-    assert len(written) == 9 and all(w["predicted"] in LABELS for w in written)
+    assert len(written) == 9 and all(w["label"] in LABELS and set(w["probs"]) == set(LABELS) for w in written)
 
 
 SEED = Path(__file__).parents[2] / "data" / "raw" / "000_ed3b50a90a3882e0.txt"
@@ -77,11 +77,14 @@ def test_predict_article_on_the_seed_article(trained_run):
     assert np.allclose(table[[f"p_{lb}" for lb in LABELS]].sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_predict_article_accepts_text_and_rejects_empty(trained_run):
+def test_predict_article_accepts_text_and_warns_on_empty(trained_run):
+    from stancelab.predict.article import ArticleWarning
+
     table = predict_article('"We oppose the levy," Trade Minister Ana Ruiz said.', model=trained_run)
     assert table.loc[0, "speaker"] == "Ana Ruiz"
-    with pytest.raises(InputError, match="the article text is empty"):
-        predict_article("   ", model=trained_run)
+    with pytest.warns(ArticleWarning, match="found an empty article"):
+        empty = predict_article("   ", model=trained_run)
+    assert empty.empty and list(empty.columns[: len(ARTICLE_COLUMNS)]) == ARTICLE_COLUMNS
 
 
 def test_article_cli_prints_table_writes_csv_and_map(trained_run, tmp_path, capsys):
@@ -180,7 +183,7 @@ def test_cli_quantize_and_max_length(trained_run, tmp_path):
     out = tmp_path / "out.jsonl"
     args = ["--model", str(trained_run), "--input", str(src), "--output", str(out), "--quantize", "--max-length", "64"]
     assert main(args) == 0
-    assert [json.loads(line)["predicted"] in LABELS for line in out.read_text().splitlines()] == [True] * 9
+    assert [json.loads(line)["label"] in LABELS for line in out.read_text().splitlines()] == [True] * 9
 
 
 def test_missing_text_and_empty_text(trained_run):

@@ -26,6 +26,7 @@ from stancelab.annotate.merge import MergeResult, apply_decisions, merge_annotat
 from stancelab.annotate.select import PER_ARTICLE, STRATEGIES, SelectConfig, scores, select_batch
 from stancelab.annotate.simulate import SimulationConfig, run_simulation
 from stancelab.annotate.tasks import CONTEXT_CHARS, Prediction, Task, load_articles, make_tasks
+from stancelab.cli import description
 from stancelab.data.io import InputError, atomic_write_json, atomic_write_jsonl, atomic_write_text, read_jsonl_objects
 from stancelab.data.schema import Example, read_examples, write_examples
 from stancelab.predict.cli import quiet_model_loading
@@ -201,7 +202,7 @@ def simulate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m stancelab.annotate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m stancelab.annotate", description=description(__doc__))
     sub = parser.add_subparsers(dest="command", required=True)
     exp = sub.add_parser("export", help="candidates -> tasks for Label Studio, doccano or Prodigy")
     exp.add_argument("--input", required=True, help="candidates JSONL (python -m stancelab.build)")

@@ -35,7 +35,7 @@ from typing import Any
 
 from stancelab.build.attribution.extractor import RULES, extract_statements
 from stancelab.build.pipeline import read_articles
-from stancelab.cli import command
+from stancelab.cli import command, description
 from stancelab.data.io import InputError, atomic_write_json, atomic_write_jsonl, read_jsonl_objects
 
 _TRIM = " \t\n\"'“”‘’«».,;:"
@@ -279,7 +279,7 @@ def evaluate(
 
 @command
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stancelab.attribution_eval", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m stancelab.attribution_eval", description=description(__doc__))
     parser.add_argument("--gold", required=True, help="attribution gold JSONL")
     parser.add_argument("--articles", required=True, help="folder of .txt articles or articles.jsonl {id, text}")
     parser.add_argument("--output", help="write the metrics JSON here")

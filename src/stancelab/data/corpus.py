@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from stancelab.cli import command
+from stancelab.cli import command, description
 from stancelab.data.io import (
     InputError,
     atomic_write_json,
@@ -237,7 +237,7 @@ def stats_markdown(examples: list[Example], splits: dict[str, str]) -> str:
 
 @command
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stancelab.corpus", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m stancelab.corpus", description=description(__doc__))
     parser.add_argument("command", choices=["prepare", "check", "assemble", "split", "stats", "agreement"])
     parser.add_argument(
         "--second",

@@ -7,17 +7,28 @@ result.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+import filelock
 
 
 class InputError(ValueError):
     """Bad user input: the message says what was expected, what was found and how to fix it."""
+
+
+class NothingProduced(InputError):
+    """The input was readable but yielded nothing worth writing (every article skipped, no statement found).
+
+    Commands exit with status 3 and leave any earlier output at the destination untouched.
+    """
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
@@ -26,6 +37,8 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp creates the file 0600; give it the mode any other new file of the user's would get.
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
@@ -33,6 +46,39 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def exclusive_output(path: str | os.PathLike) -> Iterator[Path]:
+    """Hold a lock on ``path`` for as long as a command is producing it.
+
+    A second process that asks for the same output while the first holds it is refused at once with an
+    InputError (rather than both writing and the last one silently winning). The lock is a hidden
+    ``.<name>.lock`` file beside the output, released (and removed) when the block ends, also on error.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = path.parent / f".{path.name}.lock"
+    lock = filelock.FileLock(lock_path, timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise InputError(
+            f"{path}: expected to be the only process writing this output, found another one holding "
+            f"{lock_path}. Wait for it to finish, or write to a different output path."
+        ) from None
+    try:
+        yield path
+    finally:
+        lock.release()
+        with contextlib.suppress(OSError):
+            lock_path.unlink()
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
@@ -56,7 +102,15 @@ def read_text(path: str | os.PathLike) -> str:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file not found. Check the path (relative paths are read from {Path.cwd()}).")
-    data = path.read_bytes()
+    if path.is_dir():
+        raise InputError(f"{path}: expected a file, found a folder. Point to a file inside it.")
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise InputError(
+            f"{path}: expected a readable file, found that it cannot be read ({err.strerror or err}). "
+            "Check its permissions."
+        ) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -67,20 +121,19 @@ def read_text(path: str | os.PathLike) -> str:
 
 
 def read_jsonl_objects(path: str | os.PathLike) -> list[tuple[int, dict]]:
-    """Return ``(line_number, object)`` for each non-blank line; raise InputError on malformed lines."""
+    """Return ``(line_number, object)`` for each non-blank line; raise InputError on malformed lines.
+
+    Lines end at a line feed only (CR LF too): strings may hold U+2028, U+0085 and the other characters
+    ``str.splitlines`` also breaks at, and ``atomic_write_jsonl`` writes them unescaped. A leading BOM is
+    ignored.
+    """
     path = Path(path)
-    text = read_text(path)
+    text = read_text(path).removeprefix("\ufeff")
     rows: list[tuple[int, dict]] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise InputError(
-                f"{path}:{lineno}: expected one JSON object per line, found malformed JSON ({err.msg} at column "
-                f"{err.colno}). Fix the line or remove it."
-            ) from None
+        obj = _json_line(line.removesuffix("\r"), f"{path}:{lineno}")
         if not isinstance(obj, dict):
             raise InputError(
                 f"{path}:{lineno}: expected a JSON object ({{...}}), found {type(obj).__name__}. "
@@ -90,3 +143,47 @@ def read_jsonl_objects(path: str | os.PathLike) -> list[tuple[int, dict]]:
     if not rows:
         raise InputError(f"{path}: expected at least one JSON line, found an empty file. Point to a file with data.")
     return rows
+
+
+def _json_line(line: str, where: str) -> Any:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise InputError(
+            f"{where}: expected one JSON object per line, found malformed JSON ({err.msg} at column "
+            f"{err.colno}). Fix the line or remove it."
+        ) from None
+    except RecursionError:
+        raise InputError(
+            f"{where}: expected one JSON object per line, found values nested too deeply to read. "
+            "Flatten the line or remove it."
+        ) from None
+    except ValueError as err:  # e.g. an integer longer than Python's 4300-digit limit
+        raise InputError(
+            f"{where}: expected one JSON object per line, found a value that cannot be read ({err}). "
+            "Fix the line or remove it."
+        ) from None
+    if _LONE_SURROGATE.search(line) and _has_lone_surrogate(obj):
+        raise InputError(
+            f"{where}: expected valid Unicode text, found a \\u escape of a lone surrogate (half of a UTF-16 "
+            "pair, e.g. \\ud83d without its partner). Fix the escape or remove the line."
+        )
+    return obj
+
+
+_LONE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(obj: Any) -> bool:
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if any("\ud800" <= ch <= "\udfff" for ch in item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False

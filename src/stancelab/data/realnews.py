@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from stancelab.cli import command
+from stancelab.cli import command, description
 from stancelab.data.io import InputError, atomic_write_json, atomic_write_jsonl, read_jsonl_objects, read_text
 from stancelab.data.schema import Example, example_from_dict, read_examples, write_examples
 
@@ -564,7 +564,7 @@ def _cmd_agreement(args: argparse.Namespace) -> int:
 
 @command
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stancelab.realnews", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m stancelab.realnews", description=description(__doc__))
     sub = parser.add_subparsers(dest="command", required=True)
     assemble = sub.add_parser("assemble", help="part files (+ adjudication) -> data/realnews/positions.jsonl")
     assemble.add_argument("--parts", nargs="+", help="part files (default: data/realnews/parts/first_*.jsonl)")

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from stancelab.build.pipeline import read_articles
-from stancelab.cli import command
+from stancelab.cli import command, description
 from stancelab.data.io import InputError, atomic_write_json, atomic_write_text, read_jsonl_objects
 from stancelab.predict.article import predict_articles
 from stancelab.predict.cli import add_precision_arguments, quiet_model_loading
@@ -181,7 +181,7 @@ def format_markdown(metrics: dict[str, dict[str, Any]], title: str) -> str:
 
 @command
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stancelab.evaluate_articles", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m stancelab.evaluate_articles", description=description(__doc__))
     parser.add_argument("--model", required=True, help="run directory or model directory")
     parser.add_argument("--gold", required=True, help="JSONL of gold positions (and none rows) of whole articles")
     parser.add_argument("--articles", required=True, help="the articles: .jsonl of {id, text}, a .txt or a folder")

@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.pipeline import make_pipeline
 
-from stancelab.cli import command
+from stancelab.cli import command, description
 from stancelab.config import BASELINES, Config, ConfigError, load_config, load_splits
 from stancelab.data.schema import Example, read_examples
 from stancelab.evaluate.metrics import bootstrap_macro_f1, classification_metrics
@@ -131,7 +131,7 @@ def format_comparison(rows: dict[str, dict[str, Any]], split: str = "test") -> s
 
 @command
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stancelab.baselines", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m stancelab.baselines", description=description(__doc__))
     parser.add_argument("--config", required=True)
     parser.add_argument("overrides", nargs="*", help="section.key=value")
     parser.add_argument("--only", nargs="+", choices=BASELINES, default=list(BASELINES))

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from stancelab.cli import command
+from stancelab.cli import command, description
 from stancelab.data.io import InputError, read_text
 
 
@@ -55,7 +55,7 @@ def _cell(value: Any) -> str:
 
 @command
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stancelab.compare", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m stancelab.compare", description=description(__doc__))
     parser.add_argument("runs", nargs="+", help="run directories")
     parser.add_argument("--split", default="test", choices=["dev", "test"])
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")

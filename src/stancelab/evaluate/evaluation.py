@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from stancelab.cli import command
+from stancelab.cli import command, description
 from stancelab.data.io import InputError, atomic_write_json, atomic_write_jsonl
 from stancelab.data.readers import official_score
 from stancelab.data.schema import Example, read_examples
@@ -85,7 +85,7 @@ def _check_label_sets(examples: list[Example], labels: list[str], model_dir: Pat
 
 @command
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stancelab.evaluate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m stancelab.evaluate", description=description(__doc__))
     parser.add_argument("--model", required=True, help="run directory or model directory")
     parser.add_argument("--data", required=True, help="labelled JSONL (the project's example schema)")
     parser.add_argument("--output", help="folder for metrics.json and predictions.jsonl")

@@ -37,7 +37,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from stancelab.cli import command
+from stancelab.cli import command, description
 from stancelab.config import Config, load_config
 from stancelab.data.io import InputError
 from stancelab.data.readers import read_split
@@ -79,7 +79,7 @@ def _size(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m stancelab.experiments", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m stancelab.experiments", description=description(__doc__))
     commands = parser.add_subparsers(dest="command", required=True)
     merge = commands.add_parser("merge", help="join curve.json (or lodo.json) files into one result")
     merge.add_argument("files", nargs="+")

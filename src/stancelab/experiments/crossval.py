@@ -17,7 +17,7 @@ from typing import Any
 
 from sklearn.model_selection import GroupKFold
 
-from stancelab.cli import command
+from stancelab.cli import command, description
 from stancelab.config import Config, load_config
 from stancelab.data.io import InputError, atomic_write_json
 from stancelab.data.readers import read_split
@@ -64,7 +64,7 @@ def summarise_folds(folds: list[dict[str, Any]]) -> dict[str, Any]:
 
 @command
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stancelab.crossval", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m stancelab.crossval", description=description(__doc__))
     parser.add_argument("--config", required=True)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("overrides", nargs="*", help="section.key=value")

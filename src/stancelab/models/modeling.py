@@ -50,10 +50,35 @@ def find_model_dir(path: str | os.PathLike) -> Path:
             return candidate
     raise InputError(
         f"{path}: expected a stancelab model directory (containing {META_FILE}, config.json and "
-        f"model.safetensors) or a run directory with a model/ folder, found "
-        f"{'no such folder' if not path.exists() else 'neither'}. Fix: pass runs/<name> as written by "
-        "`python -m stancelab.train`."
+        f"model.safetensors) or a run directory with a model/ folder, found {_what_is_there(path)}. Fix: pass "
+        "runs/<name> as written by `python -m stancelab.train`, or copy the whole model directory again."
     )
+
+
+# The files of a saved model directory (one of each group), named when a half-copied one lacks some.
+MODEL_FILES = {
+    META_FILE: (META_FILE,),
+    "config.json": ("config.json",),
+    "model.safetensors": ("model.safetensors", "model.safetensors.index.json"),
+    "tokenizer.json or vocab.txt": ("tokenizer.json", "vocab.txt"),
+}
+
+
+def missing_model_files(model_dir: Path) -> list[str]:
+    """The groups of ``MODEL_FILES`` of which ``model_dir`` has no file."""
+    return [name for name, options in MODEL_FILES.items() if not any((model_dir / o).is_file() for o in options)]
+
+
+def _what_is_there(path: Path) -> str:
+    if not path.exists():
+        return "no such folder"
+    if not path.is_dir():
+        return "a file, not a folder"
+    folder = path / "model" if (path / "model").is_dir() else path
+    missing = missing_model_files(folder)
+    if len(missing) == len(MODEL_FILES):
+        return f"neither (no model files in {folder})"
+    return f"a half-copied model directory {folder}, missing {', '.join(missing)}"
 
 
 def load_for_training(name_or_path: str, labels: list[str], dropout: float, pooling: str = "cls") -> tuple[Any, Any]:

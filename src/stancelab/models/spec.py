@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +50,13 @@ class ModelSpec:
     @classmethod
     def load(cls, model_dir: str | os.PathLike) -> ModelSpec:
         path = Path(model_dir) / META_FILE
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _read_meta(path)
         if data.get("format_version", 0) > FORMAT_VERSION:
             raise InputError(
                 f"{path}: model format version {data['format_version']} is newer than this stancelab "
                 f"understands ({FORMAT_VERSION}). Upgrade stancelab."
             )
+        _check_meta_fields(data, path)
         spec = cls(**data)
         if spec.pooling not in POOLINGS:
             raise InputError(
@@ -63,6 +64,38 @@ class ModelSpec:
                 "directory was edited or written by another program; retrain it with `python -m stancelab.train`."
             )
         return spec
+
+
+def _read_meta(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputError(
+            f"{path}: expected the model's description as JSON, found a file that is truncated or corrupt ({err}). "
+            "Fix: copy the model directory again, or re-run training."
+        ) from None
+    if not isinstance(data, dict):
+        raise InputError(
+            f"{path}: expected a JSON object, found {type(data).__name__}. Copy the model directory again."
+        )
+    return data
+
+
+def _check_meta_fields(data: dict[str, Any], path: Path) -> None:
+    """Labels present and a list of strings, no key this stancelab does not know."""
+    known = {f.name for f in fields(ModelSpec)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise InputError(
+            f"{path}: unknown key {unknown[0]!r}; the keys are {', '.join(sorted(known))}. The file was edited or "
+            "written by another program; retrain with `python -m stancelab.train`."
+        )
+    labels = data.get("labels")
+    if not isinstance(labels, list) or len(labels) < 2 or not all(isinstance(x, str) and x for x in labels):
+        raise InputError(
+            f"{path}: expected 'labels', a list of at least two label names (the model's outputs in order), "
+            f"found {labels!r}. The model cannot be used without them; re-run training, or restore the file."
+        )
 
 
 @dataclass

@@ -10,14 +10,15 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from stancelab.data.io import InputError
-from stancelab.data.schema import Example, coerce_examples
+from stancelab.data.io import InputError, read_jsonl_objects
+from stancelab.data.schema import Example, _check_unique_ids, coerce_examples, example_from_dict
 from stancelab.models.inputs import encode, format_pair
 from stancelab.models.spec import LoadedModel, ModelSpec
 from stancelab.predict.loading import _resolve_model
@@ -25,16 +26,51 @@ from stancelab.predict.loading import _resolve_model
 # Examples per forward pass. Batches are length-sorted, so padding stays small (7-12% of tokens on the
 # corpus); on 2 cores 64, 128 and 256 ran within 10% of each other, 32 slower (docs/inference.md).
 DEFAULT_BATCH_SIZE = 64
+# With progress=None a bar is shown only on a terminal and for more batches than this (a few seconds on CPU).
+AUTO_PROGRESS_BATCHES = 2
+
+
+# The fields every example to label needs; id, article_id and speaker_affiliation are optional.
+PREDICTION_FIELDS = ("speaker", "target", "text")
+
+
+def read_prediction_inputs(path: str | Path) -> list[Example]:
+    """Examples to label from a JSONL file, with ``predict()``'s contract: speaker, target and text on every
+    line; ``id`` defaults to the line number, ``article_id`` and ``speaker_affiliation`` to ""; a ``label``
+    is kept whatever its value. Errors name the file and line.
+
+    >>> examples = read_prediction_inputs("statements.jsonl")  # doctest: +SKIP
+    """
+    examples = []
+    for lineno, row in read_jsonl_objects(path):
+        where = f"{path}:{lineno}"
+        missing = [name for name in PREDICTION_FIELDS if row.get(name) is None]
+        if missing:
+            raise InputError(
+                f"{where}: expected the fields {', '.join(PREDICTION_FIELDS)}, found no '{missing[0]}' (the line "
+                f"has {', '.join(sorted(row)) or 'no fields'}). Add it; id, article_id and speaker_affiliation "
+                "are optional."
+            )
+        filled = {"id": str(lineno), "article_id": "", "speaker_affiliation": "", **row}
+        examples.append(example_from_dict(filled, labels=None, where=where))
+    _check_unique_ids(examples, path)
+    return examples
 
 
 def predict_logits(
-    examples: list[Example], loaded: LoadedModel, batch_size: int = DEFAULT_BATCH_SIZE, *, max_length: int | None = None
+    examples: list[Example],
+    loaded: LoadedModel,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    *,
+    max_length: int | None = None,
+    progress: bool | None = None,
 ) -> np.ndarray:
     """Raw logits, shape (n_examples, n_labels), in input order.
 
     All examples are tokenised in one call, then sorted by length so each batch pads only to its own
     longest input; the original order is restored at the end. Texts longer than ``max_length`` tokens
-    (default: the model's, from training) are truncated with a warning.
+    (default: the model's, from training) are truncated with a warning. ``progress``: a bar over the
+    batches on stderr (True), none (False), or one only on a terminal for more than a few batches (None).
     """
     import torch
 
@@ -48,13 +84,26 @@ def predict_logits(
     pad_id = loaded.tokenizer.pad_token_id or 0
     device = getattr(loaded.model, "device", torch.device("cpu"))
     out = np.zeros((len(examples), len(loaded.labels)), dtype=np.float32)
-    with torch.inference_mode():
-        for begin in range(0, len(order), batch_size):
+    starts = range(0, len(order), batch_size)
+    with torch.inference_mode(), _progress_bar(len(starts), progress) as bar:
+        for begin in starts:
             idx = order[begin : begin + batch_size]
             batch = _pad(features, keys, idx, lengths, pad_id)
             logits = loaded.model(**{k: torch.from_numpy(v).to(device) for k, v in batch.items()}).logits
             out[idx] = logits.float().cpu().numpy()
+            bar.update(1)
     return out
+
+
+def _progress_bar(n_batches: int, progress: bool | None) -> Any:
+    """tqdm over the batches on stderr; ``disable=None`` is tqdm's own "only on a terminal"."""
+    from tqdm import tqdm
+
+    if progress is None:
+        disable = True if n_batches <= AUTO_PROGRESS_BATCHES else None
+    else:
+        disable = not progress
+    return tqdm(total=n_batches, desc="predict", unit="batch", file=sys.stderr, disable=disable, leave=False)
 
 
 def _pad(features: Any, keys: list[str], idx: np.ndarray, lengths: np.ndarray, pad_id: int) -> dict[str, np.ndarray]:
@@ -68,8 +117,12 @@ def _pad(features: Any, keys: list[str], idx: np.ndarray, lengths: np.ndarray, p
 
 
 def _check_batch_size(batch_size: int) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InputError(f"batch_size must be a positive integer, found {batch_size!r}.")
+    _check_positive("batch_size", batch_size)
+
+
+def _check_positive(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputError(f"{name} must be a positive integer, found {value!r}.")
 
 
 def _position_limit(loaded: LoadedModel) -> int | None:
@@ -141,25 +194,35 @@ def predict(
     precision: str | None = None,
     quantize: bool = False,
     max_length: int | None = None,
+    progress: bool | None = None,
 ) -> list[dict[str, Any]]:
     """Label each example; returns ``{"label", "probs": {label: p}}`` per example, in input order.
 
-    ``examples`` may be dicts with speaker/target/text, Examples, a pandas DataFrame or a
-    ``datasets.Dataset``. Probabilities use the temperature fitted on dev when the model has one.
-    ``precision`` picks the float32 (default), bfloat16 or int8 copy of the model (``quantize=True`` is
-    int8); ``max_length`` overrides the model's token limit.
+    ``examples`` may be dicts with speaker/target/text (``id``, ``article_id`` and ``speaker_affiliation``
+    are optional), Examples, a pandas DataFrame or a ``datasets.Dataset``. ``model`` is a run or model
+    directory (str or Path) or a ``load_model()`` result. Probabilities use the temperature fitted on dev
+    when the model has one. ``precision`` picks the float32 (default), bfloat16 or int8 copy of the model
+    (``quantize=True`` is int8); ``max_length`` overrides the model's token limit; ``progress`` shows a bar
+    over the batches on stderr (None: only on a terminal and for more than two batches).
 
     >>> predict(rows, model="runs/default", precision="bfloat16", num_threads=2)  # doctest: +SKIP
     """
+    if examples is None or isinstance(examples, (str, bytes, Path)):
+        raise TypeError(
+            f"predict: expected examples as dicts with speaker, target and text (a list, a DataFrame or a "
+            f"datasets.Dataset), found {type(examples).__name__}. For a JSONL file use "
+            "stancelab.predict.inference.read_prediction_inputs(path) first."
+        )
     loaded = _resolve_model(model, precision, quantize)
     items = coerce_examples(examples, labels=None)
     if not items:
         return []
-    if num_threads:
+    if num_threads is not None:
+        _check_positive("num_threads", num_threads)
         import torch
 
         torch.set_num_threads(num_threads)
-    logits = predict_logits(items, loaded, batch_size, max_length=max_length)
+    logits = predict_logits(items, loaded, batch_size, max_length=max_length, progress=progress)
     probs = softmax(logits, loaded.spec.temperature)
     labels = loaded.labels
     return [

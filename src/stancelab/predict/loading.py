@@ -7,13 +7,16 @@ an int8 copy; docs/inference.md has the measured speed and accuracy, and the ben
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from stancelab.data.io import InputError
-from stancelab.models.modeling import find_model_dir
+from stancelab.models.modeling import find_model_dir, missing_model_files
 from stancelab.models.spec import MEAN_POOLINGS, LoadedModel, ModelSpec
 
 # float32: the weights as trained. bfloat16: a bf16 copy (fast where the CPU has AMX or AVX512-BF16).
@@ -51,21 +54,70 @@ def _load_cached(model_dir: str, precision: str = "float32") -> LoadedModel:
 
     _check_model_files(Path(model_dir))
     spec = ModelSpec.load(model_dir)
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    if spec.pooling in MEAN_POOLINGS:
-        from stancelab.models import pooling
+    with _quiet_transformers(), _weights_errors(Path(model_dir)):
+        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        if spec.pooling in MEAN_POOLINGS:
+            from stancelab.models import pooling
 
-        model = pooling.load(model_dir, normalize=spec.pooling == "mean_normalized")
-    else:
-        model = AutoModelForSequenceClassification.from_pretrained(
-            model_dir, use_safetensors=True, trust_remote_code=False
-        )
+            model = pooling.load(model_dir, normalize=spec.pooling == "mean_normalized")
+        else:
+            model = AutoModelForSequenceClassification.from_pretrained(
+                model_dir, use_safetensors=True, trust_remote_code=False
+            )
+    _check_head(model, spec, Path(model_dir))
     model.eval()
     if precision == "int8":
         model = quantize_int8(model)
     elif precision == "bfloat16":
         model = to_bfloat16(model)
     return LoadedModel(model=model, tokenizer=tokenizer, spec=spec, path=Path(model_dir), precision=precision)
+
+
+@contextlib.contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """No LOAD REPORT and no weight-loading bar from transformers while a finished stancelab run loads (its
+    files are checked by stancelab itself); transformers' own settings come back afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    level, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+@contextlib.contextmanager
+def _weights_errors(model_dir: Path) -> Iterator[None]:
+    """A truncated or corrupt ``model.safetensors`` as an InputError naming the file, not a SafetensorError."""
+    from safetensors import SafetensorError
+
+    try:
+        yield
+    except (SafetensorError, OSError, RuntimeError) as err:
+        weights = model_dir / "model.safetensors"
+        if not isinstance(err, SafetensorError) and not any(w in str(err) for w in ("safetensors", "deserializ")):
+            raise  # not about the weights file: keep the original error
+        size = weights.stat().st_size if weights.is_file() else 0
+        raise InputError(
+            f"{weights}: expected the model's weights, found a file that is truncated or corrupt ({size} bytes: "
+            f"{err}). Fix: copy the model directory again from where it was trained, or re-run training "
+            "(`python -m stancelab.train --config ...`)."
+        ) from None
+
+
+def _check_head(model: Any, spec: ModelSpec, model_dir: Path) -> None:
+    """The classifier has one output per label of stancelab.json (an edited or mixed-up folder has not)."""
+    n = getattr(getattr(model, "config", None), "num_labels", len(spec.labels))
+    if n != len(spec.labels):
+        raise InputError(
+            f"{model_dir}: expected a classifier with one output per label of stancelab.json "
+            f"({', '.join(spec.labels)}), found {n} outputs. The folder mixes files of different runs; copy "
+            "the whole model directory of one run again."
+        )
 
 
 def to_bfloat16(model: Any) -> Any:
@@ -96,12 +148,7 @@ def _has_native_bf16() -> bool:
 
 def _check_model_files(model_dir: Path) -> None:
     """Name the missing files before transformers fails on them with a less direct message."""
-    wanted = {
-        "config.json": ["config.json"],
-        "model.safetensors": ["model.safetensors", "model.safetensors.index.json"],
-        "tokenizer.json or vocab.txt": ["tokenizer.json", "vocab.txt"],
-    }
-    missing = [name for name, options in wanted.items() if not any((model_dir / o).is_file() for o in options)]
+    missing = missing_model_files(model_dir)
     if not missing:
         return
     hint = ""
@@ -173,6 +220,11 @@ def _full_range_int8_linear() -> type:
 
 def _resolve_model(model: str | Path | LoadedModel, precision: str | None, quantize: bool = False) -> LoadedModel:
     """A loaded model in the asked precision; a LoadedModel is used as it is unless another is asked for."""
+    if not isinstance(model, (str, os.PathLike, LoadedModel)):
+        raise TypeError(
+            "model must be a run or model directory (a str or Path, e.g. model='runs/default') or a LoadedModel "
+            f"from stancelab.load_model(), found {type(model).__name__} {model!r:.60}."
+        )
     if not isinstance(model, LoadedModel):
         return load_model(model, precision=precision or "float32", quantize=quantize)
     wanted = _check_precision(precision, quantize) if (precision or quantize) else model.precision

@@ -24,7 +24,7 @@ import numpy as np
 
 from stancelab.build.attribution.extractor import Statement, analyse
 from stancelab.build.targets import MAX_WORDS, noun_phrase, predicate_targets, statement_targets
-from stancelab.cli import command
+from stancelab.cli import command, description
 from stancelab.data.corpus import GOLD, RAW, SPLITS, load_articles
 from stancelab.data.io import read_text
 from stancelab.data.realnews import load_article_texts, read_positions, read_splits
@@ -507,7 +507,7 @@ def realnews_rows(articles: dict[str, str], positions: list[Example], splits: di
 
 @command
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stancelab.positions", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m stancelab.positions", description=description(__doc__))
     parser.add_argument("command", choices=["prepare"])
     parser.add_argument("--out", default="data/processed")
     parser.add_argument("--no-realnews", action="store_true", help="only the project corpus")
