@@ -85,6 +85,7 @@ test-label-studio: setup
 # Benchmarks, on demand: the builder against spaCy's bare parse, predict() against the transformers pipeline.
 bench: setup
 	$(BIN)/python bench/bench_build.py data/raw
+	$(BIN)/python bench/bench_build_numproc.py $(REALNEWS)/articles.jsonl
 	$(BIN)/python bench/bench_predict.py --model $(RUN) --repeat 3
 	$(BIN)/python bench/bench_analyze.py --model $(RUN) --articles 200
 

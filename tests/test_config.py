@@ -142,3 +142,26 @@ def test_saved_config_loads_back_identically(tmp_path):
     config = load_config(None, ["train.epochs=3", "model.max_length=64"])
     save_config(config, tmp_path / "config.yaml")
     assert load_config(tmp_path / "config.yaml") == config
+
+
+def test_fractional_epochs_are_refused_with_the_fix():
+    with pytest.raises(ConfigError, match=r"must be int, found float 2.5\. Fix: epochs are whole passes"):
+        load_config(None, ["train.epochs=2.5"])
+
+
+def test_a_near_miss_key_or_section_gets_a_suggestion(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("train:\n  learning_rat: 0.1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"Did you mean 'train.learning_rate'\?$"):
+        load_config(path)
+    path.write_text("modle:\n  dropout: 0.1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"unknown section 'modle'; .* Did you mean 'model'\?$"):
+        load_config(path)
+    path.write_text("optimizer:\n  lr: 3\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"Check the spelling\.$"):
+        load_config(path)
+
+
+def test_a_config_path_that_is_a_folder(tmp_path):
+    with pytest.raises(ConfigError, match=r"expected a YAML config file, found a folder\.$"):
+        load_config(tmp_path)

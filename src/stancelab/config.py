@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import difflib
 import json
 import os
 import types
@@ -165,7 +166,11 @@ class TrainConfig:
     output_dir: str = setting("runs", "parent folder of run directories")
     run_name: str = setting("default", "the run directory is <output_dir>/<run_name>")
     seed: int = setting(13, "one seed for data order, classifier init and dropout", interval=NON_NEGATIVE)
-    epochs: int = setting(2, "passes over the training data (early stopping may end sooner)", interval=POSITIVE)
+    epochs: int = setting(
+        2, "passes over the training data (early stopping may end sooner)", interval=POSITIVE,
+        fix="epochs are whole passes over the data: use a whole number such as 3 (fractional epochs are not "
+        "supported; for part of a pass, set train.max_steps).",
+    )
     batch_size: int = setting(16, "training examples per device and step", interval=POSITIVE)
     eval_batch_size: int = setting(64, "examples per device in evaluation", interval=POSITIVE)
     learning_rate: float = setting(1e-4, "peak learning rate (AdamW)", interval=POSITIVE)
@@ -245,6 +250,10 @@ def load_config(path: str | os.PathLike | None = None, overrides: list[str] | No
 
 
 def _read_yaml(path: str | os.PathLike) -> dict[str, Any]:
+    if Path(path).is_dir():
+        found = sorted(p.name for p in Path(path).glob("*.yaml"))
+        hint = f" It holds {', '.join(found[:3])}: pass one of them." if found else ""
+        raise ConfigError(f"{path}: expected a YAML config file, found a folder.{hint}")
     try:
         raw = yaml.safe_load(read_text(path))
     except yaml.YAMLError as err:
@@ -286,7 +295,8 @@ def config_from_dict(raw: dict[str, Any], *, where: str = "config") -> Config:
     unknown = sorted(set(raw) - set(SECTIONS))
     if unknown:
         raise ConfigError(
-            f"{where}: unknown section {unknown[0]!r}; valid sections are {', '.join(SECTIONS)}. Check the spelling."
+            f"{where}: unknown section {unknown[0]!r}; valid sections are {', '.join(SECTIONS)}."
+            f"{_did_you_mean(unknown[0], SECTIONS) or ' Check the spelling.'}"
         )
     parts = {}
     for section, cls in SECTIONS.items():
@@ -307,12 +317,23 @@ def _build_section(cls: type, section: str, values: dict[str, Any], where: str) 
         if key not in fields:
             raise ConfigError(
                 f"{where}: unknown key '{section}.{key}'; valid keys in '{section}' are: {', '.join(fields)}."
+                f"{_did_you_mean(key, fields, f'{section}.')}"
             )
         # a value typed on the command line is blamed on the command line, not on the file
         source = f"command-line override {value.item!r}" if isinstance(value, _Raw) else where
-        kwargs[key] = _coerce(value, hints[key], f"{section}.{key}", source)
+        try:
+            kwargs[key] = _coerce(value, hints[key], f"{section}.{key}", source)
+        except ConfigError as err:
+            fix = fields[key].metadata.get("fix")
+            raise ConfigError(f"{err} Fix: {fix}" if fix else str(err)) from None
         _check_field(fields[key], kwargs[key], f"{section}.{key}", source)
     return cls(**kwargs)
+
+
+def _did_you_mean(name: str, valid, prefix: str = "") -> str:
+    """`` Did you mean 'train.epochs'?`` for a near miss of one of ``valid``, else ""."""
+    close = difflib.get_close_matches(str(name), list(valid), n=1, cutoff=0.75)
+    return f" Did you mean '{prefix}{close[0]}'?" if close else ""
 
 
 def _check_field(declared: dataclasses.Field, value: Any, key: str, where: str) -> None:

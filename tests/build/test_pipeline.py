@@ -159,3 +159,16 @@ def test_num_proc_gives_the_same_output(corpus, tmp_path):
     main(["--input", str(corpus), "--output", str(one)])
     main(["--input", str(corpus), "--output", str(two), "--num-proc", "2"])
     assert one.read_text(encoding="utf-8") == two.read_text(encoding="utf-8")
+
+
+def test_progress_bar_over_articles_only_when_asked(corpus, tmp_path, capsys):
+    from stancelab.build.pipeline import build
+
+    build(str(corpus), str(tmp_path / "bar.jsonl"), progress=True)
+    assert "6/6" in capsys.readouterr().err  # tqdm's bar, in articles
+    main(["--input", str(corpus), "--output", str(tmp_path / "plain.jsonl")])  # stderr is not a terminal here
+    err = capsys.readouterr().err
+    assert "6/6" not in err and "6 articles" in err
+    main(["--input", str(corpus), "--output", str(tmp_path / "quiet.jsonl"), "--quiet"])
+    err = capsys.readouterr().err
+    assert "warning:" not in err and "6 articles" in err

@@ -87,3 +87,15 @@ def test_balanced_class_weights(tiny_config_file):
     assert class_weights(config, examples) == pytest.approx([4 / 6, 4 / 3, 4 / 3])
     config.train.class_weights = "none"
     assert class_weights(config, examples) is None
+
+
+def test_cli_prints_one_line_per_epoch_not_raw_dicts(tiny_config_file, tmp_path, capsys):
+    assert main(["--config", str(tiny_config_file), "train.run_name=lines"]) == 0
+    out, err = capsys.readouterr()
+    lines = [line for line in err.splitlines() if line.startswith("epoch ")]
+    assert [line.split(":")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
+    assert all("train loss" in line and "dev macro-F1" in line for line in lines)
+    assert "{'loss'" not in out + err and "{'eval_loss'" not in out + err
+    assert (tmp_path / "runs" / "lines" / "tensorboard").is_dir()  # TensorBoard logging stays
+    assert main(["--config", str(tiny_config_file), "train.run_name=quiet", "--quiet"]) == 0
+    assert "epoch 1/2" not in capsys.readouterr().err

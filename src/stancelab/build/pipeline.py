@@ -1,38 +1,68 @@
 """Build candidate (speaker, target, text) examples from raw news: the first stage of the pipeline.
 
     python -m stancelab.build --input data/raw --output data/processed/candidates.jsonl \\
-        [--targets targets.yaml] [--num-proc 4] [--shard 0/4]
+        [--targets targets.yaml] [--num-proc 2] [--shard 0/4] [--quiet]
 
 Input is a ``.txt`` file, a folder of ``.txt`` files (article_id = file stem) or a ``.jsonl`` file of
 ``{"id", "text", ...}`` (article_id = ``id``). Output is one ``Example`` per line (``stancelab.data.schema``),
 unlabelled, plus ``<output>.manifest.json`` with counts, skipped articles and warnings with reasons,
-input hashes, builder and spaCy versions and the command arguments.
+input hashes, builder and spaCy versions and the command arguments. Offsets (``start``, ``end``,
+``speaker_start``, ``content_start``, ...) are character offsets into the article text with its HTML
+entities decoded (``&amp;`` -> ``&``, ``&#8220;`` -> ``“``): the input text itself for every article
+without an ``html_entities`` warning in the manifest.
 
-Articles are processed through ``datasets.Dataset.map`` (``--num-proc``) and split with
-``Dataset.shard(contiguous=True)`` (``--shard i/n``); example ids depend only on the article, so the
-outputs of all shards, concatenated in shard order, equal the output of one unsharded run.
+``--num-proc N`` parses in N worker processes forked after spaCy is loaded (they share it), articles
+in order; the workers die with the builder, also when it is killed. Fewer than ``MIN_ARTICLES_PER_PROC``
+articles per process, or more processes than CPUs, do not pay: the builder then says so and uses fewer.
+``--shard i/n`` builds the i-th of n contiguous slices (as ``datasets.Dataset.shard(contiguous=True)``);
+example ids depend only on the article, so the outputs of all shards, concatenated in shard order,
+equal the output of one unsharded run.
+
+An input that yields no example (no article, every article skipped, no statement found) exits with
+status 3 and leaves an earlier output where it was; a second build to the same output while one runs
+is refused.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import ctypes
+import functools
 import json
+import multiprocessing
 import os
+import signal
 import sys
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from stancelab.build.attribution.extractor import Statement, analyse, spacy_model_info
+from stancelab.build.attribution.extractor import Statement, analyse, load_nlp, spacy_model_info
 from stancelab.build.targets import load_targets, statement_targets
-from stancelab.cli import command
-from stancelab.data.io import InputError, atomic_write_json, atomic_write_text, read_jsonl_objects, sha256_file
+from stancelab.cli import command, description
+from stancelab.data.io import (
+    InputError,
+    NothingProduced,
+    atomic_write_json,
+    atomic_write_text,
+    exclusive_output,
+    read_jsonl_objects,
+    read_text,
+    sha256_file,
+)
 from stancelab.data.schema import Example
 
 BUILDER_VERSION = "0.1.0"
 # Longer documents are almost always dumps (whole pages, concatenated feeds), not articles.
 MAX_CHARS = 200_000
+# Below this many articles per process, starting workers costs more than it saves (bench/bench_build_numproc.py).
+MIN_ARTICLES_PER_PROC = 20
+OFFSETS = (
+    "character offsets into the article text with HTML entities decoded (html.unescape of each &name; / "
+    "&#N; entity); the text as read for every article without an html_entities warning"
+)
 
 
 def build_examples(text: str, article_id: str, targets: dict[str, list[str]] | None = None) -> list[Example]:
@@ -47,13 +77,25 @@ def build_examples(text: str, article_id: str, targets: dict[str, list[str]] | N
 def article_examples(
     text: str, article_id: str, targets: dict[str, list[str]] | None = None
 ) -> tuple[list[Example], list[str]]:
-    """Examples and warnings of one article; one statement gives one example per target."""
+    """Examples and warnings of one article; one statement gives one example per target.
+
+    A statement repeated word for word by the same speaker (a feed pasted twice, a run-on text) gives its
+    examples once; the repeats are counted in a ``repeated_statements`` warning.
+    """
     analysis = analyse(text)
-    examples = []
+    examples, seen, repeats = [], set(), 0
     for statement, span in analysis.statements:
+        key = (statement.speaker, statement.content)
+        if key in seen:
+            repeats += 1
+            continue
+        seen.add(key)
         for target in statement_targets(span, statement.sentence, statement.content, targets):
             examples.append(_example(statement, target, f"{article_id}-{len(examples):04d}", article_id))
-    return examples, analysis.warnings
+    warnings = list(analysis.warnings)
+    if repeats:
+        warnings.append(f"repeated_statements: {repeats} statement(s) repeating an earlier one word for word dropped")
+    return examples, warnings
 
 
 def _example(statement: Statement, target: str, example_id: str, article_id: str) -> Example:
@@ -96,11 +138,14 @@ def read_articles(path: str | os.PathLike) -> tuple[list[dict[str, str]], dict[s
             f"that path. Fix the path (relative paths are read from {Path.cwd()})."
         )
     if path.is_dir():
-        files = sorted(path.glob("*.txt"))
+        files = sorted(f for f in path.glob("*.txt") if f.is_file())
         if not files:
-            raise InputError(
-                f"--input {path}: expected .txt files in the folder, found none. Point to a folder "
-                'of .txt articles, or to a .jsonl file of {"id", "text"} rows.'
+            others = sorted(f.name for f in path.iterdir())
+            found = f"{len(others)} other entries ({', '.join(others[:3])}{', ...' if len(others) > 3 else ''})"
+            raise NothingProduced(
+                f"--input {path}: expected .txt files in the folder (one article each), found "
+                f"{found if others else 'an empty folder'}. Point to a folder of .txt articles, or to a .jsonl "
+                'file of {"id", "text"} rows.'
             )
         return [_txt_article(f) for f in files], {str(f): sha256_file(f) for f in files}
     if path.suffix == ".txt":
@@ -109,7 +154,7 @@ def read_articles(path: str | os.PathLike) -> tuple[list[dict[str, str]], dict[s
         return _jsonl_articles(path), {str(path): sha256_file(path)}
     raise InputError(
         f"--input {path}: expected a .txt file, a folder of .txt files or a .jsonl file, found a "
-        f'\'{path.suffix}\' file. Convert it to .jsonl rows {{"id": ..., "text": ...}}.'
+        f"'{path.suffix}' file. Convert it to .jsonl rows {{\"id\": ..., \"text\": ...}}."
     )
 
 
@@ -127,6 +172,11 @@ def _txt_article(path: Path) -> dict[str, str]:
 
 
 def _jsonl_articles(path: Path) -> list[dict[str, str]]:
+    if not read_text(path).strip():
+        raise NothingProduced(
+            f'--input {path}: expected one {{"id", "text"}} article per line, found an empty file. Point to '
+            "a file with articles."
+        )
     rows, seen = [], set()
     for lineno, obj in read_jsonl_objects(path):
         for name in ("id", "text"):
@@ -154,27 +204,24 @@ def _skip_reason(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Processing with datasets
+# Processing, in one or several processes
 # ---------------------------------------------------------------------------------------------------
 
 
 def process_article(row: dict[str, Any], targets: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    """``Dataset.map`` function: one article row -> its examples (as JSON), warnings and skip reason.
+    """One article row -> its examples (as JSON lines), warnings and skip reason.
 
     An article whose processing raises is recorded as skipped with the error, so one bad article never
     stops or loses the rest of the batch; the error text goes to the manifest and to stderr.
     """
+    out = {"article_id": row["article_id"], "examples": [], "warnings": [], "skip": row["skip"]}
     if row["skip"]:
-        return {"examples": [], "warnings": [], "skip": row["skip"]}
+        return out
     try:
         examples, warnings = article_examples(row["text"], row["article_id"], targets)
     except (ValueError, RuntimeError, IndexError, KeyError, AttributeError) as err:  # a bug or a spaCy limit
-        return {"examples": [], "warnings": [], "skip": f"error: {type(err).__name__}: {err}"}
-    return {
-        "examples": [json.dumps(ex.to_dict(), ensure_ascii=False) for ex in examples],
-        "warnings": warnings,
-        "skip": "",
-    }
+        return {**out, "skip": f"error: {type(err).__name__}: {err}"}
+    return {**out, "examples": [json.dumps(ex.to_dict(), ensure_ascii=False) for ex in examples], "warnings": warnings}
 
 
 def parse_shard(value: str | None) -> tuple[int, int] | None:
@@ -193,43 +240,73 @@ def parse_shard(value: str | None) -> tuple[int, int] | None:
     return index, count
 
 
-def run_rows(rows: list[dict[str, str]], targets=None, num_proc: int = 1, shard: tuple[int, int] | None = None):
-    """Process article rows through ``datasets`` and return the processed rows in article order."""
-    import datasets
+def shard_rows(rows: list, shard: tuple[int, int] | None) -> list:
+    """The ``index``-th of ``count`` contiguous slices, sized as ``datasets.Dataset.shard(contiguous=True)``."""
+    if shard is None:
+        return rows
+    index, count = shard
+    div, mod = divmod(len(rows), count)
+    start = div * index + min(index, mod)
+    return rows[start : start + div + (1 if index < mod else 0)]
 
-    datasets.disable_progress_bars()
-    dataset = datasets.Dataset.from_list(
-        rows,
-        features=datasets.Features(
-            {"article_id": datasets.Value("string"), "text": datasets.Value("string"), "skip": datasets.Value("string")}
-        ),
+
+def usable_processes(num_proc: int, n_articles: int) -> tuple[int, str]:
+    """The processes worth starting for ``n_articles``, and a note when that is fewer than asked."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    useful = max(1, min(num_proc, cpus, n_articles // MIN_ARTICLES_PER_PROC))
+    if useful == num_proc:
+        return num_proc, ""
+    why = (
+        f"this machine has {cpus} CPU(s)"
+        if useful == cpus and num_proc > cpus
+        else f"{n_articles} article(s) do not pay for more (from {MIN_ARTICLES_PER_PROC} per process)"
     )
-    if shard is not None:
-        dataset = dataset.shard(num_shards=shard[1], index=shard[0], contiguous=True)
-    num_proc = min(num_proc, len(dataset)) if num_proc > 1 else None
-    processed = dataset.map(
-        process_article,
-        fn_kwargs={"targets": targets},
-        num_proc=num_proc,
-        remove_columns=["text"],
-        features=datasets.Features(
-            {
-                "article_id": datasets.Value("string"),
-                "skip": datasets.Value("string"),
-                "examples": datasets.Sequence(datasets.Value("string")),
-                "warnings": datasets.Sequence(datasets.Value("string")),
-            }
-        ),
-        load_from_cache_file=False,
-        # spaCy objects cannot be hashed for datasets' cache key; the run is defined by these instead
-        new_fingerprint=_fingerprint(dataset._fingerprint, targets),
-    )
-    return processed.to_list()
+    return useful, f"note: --num-proc {num_proc}: using {useful} process(es); {why}."
 
 
-def _fingerprint(data_fingerprint: str, targets) -> str:
-    payload = json.dumps([BUILDER_VERSION, data_fingerprint, targets], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+def run_rows(
+    rows: list[dict[str, str]],
+    targets=None,
+    num_proc: int = 1,
+    shard: tuple[int, int] | None = None,
+    progress: bool = False,
+) -> list[dict[str, Any]]:
+    """Process article rows (of one shard) in ``num_proc`` processes; the processed rows in article order."""
+    from tqdm.auto import tqdm
+
+    rows = shard_rows(rows, shard)
+    load_nlp()  # before any fork: the workers share the loaded pipeline instead of loading their own
+    work = functools.partial(process_article, targets=targets)
+    bar = functools.partial(tqdm, total=len(rows), unit="article", disable=not progress, file=sys.stderr)
+    if num_proc <= 1:
+        return [work(row) for row in bar(rows)]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    chunk = max(1, min(8, len(rows) // (num_proc * 8)))  # small chunks: article lengths vary a lot
+    with context.Pool(num_proc, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
+        return list(bar(pool.imap(work, rows, chunksize=chunk)))
+
+
+def _worker_init(parent: int) -> None:
+    """Make a worker die with the builder, also when the builder is killed with SIGKILL.
+
+    Linux: the kernel sends the worker SIGKILL when its parent dies (``PR_SET_PDEATHSIG``). Elsewhere a
+    daemon thread checks once a second that the parent is still the one that started the worker.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the builder, which ends the pool
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    else:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the builder died before the death signal was set up
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
 
 
 def build(
@@ -239,32 +316,69 @@ def build(
     num_proc: int = 1,
     shard: str | None = None,
     command: list[str] | None = None,
+    *,
+    progress: bool = False,
+    quiet: bool = False,
 ) -> dict[str, Any]:
-    """Build examples from ``input_path`` into ``output`` (JSONL) and write the manifest; return it."""
+    """Build examples from ``input_path`` into ``output`` (JSONL) and write the manifest; return it.
+
+    Raises ``InputError`` for bad arguments or input, and ``NothingProduced`` when the input yields no
+    example; either way before anything is written, so an earlier output stays as it was.
+    ``progress`` shows a bar over the articles on stderr; ``quiet`` drops the per-article warning lines
+    (they are in the manifest) and notes, keeping the summary line.
+    """
     if num_proc < 1:
-        raise InputError(f"--num-proc: expected a positive number of processes, found {num_proc}.")
+        raise InputError(f"--num-proc: expected a positive number of processes, found {num_proc}. Use 1 or more.")
     shard_spec = parse_shard(shard)
+    _check_output(Path(input_path), Path(output))
     targets = load_targets(targets_path) if targets_path else None
     rows, hashes = read_articles(input_path)
-    processed = run_rows(rows, targets, num_proc, shard_spec)
-    lines = [line for row in processed for line in row["examples"]]
-    atomic_write_text(output, "".join(line + "\n" for line in lines))
-    manifest = _manifest(
-        processed,
-        lines,
-        hashes,
-        {
-            "input": str(input_path),
-            "output": str(output),
-            "targets": targets_path,
-            "num_proc": num_proc,
-            "shard": shard,
-            "command": command,
-        },
-    )
-    atomic_write_json(f"{output}.manifest.json", manifest)
-    _report(processed, manifest)
+    with exclusive_output(output):
+        n_articles = len(shard_rows(rows, shard_spec))
+        if n_articles == 0:
+            raise NothingProduced(
+                f"--shard {shard}: expected articles in this shard, found none ({len(rows)} article(s) in "
+                f"{shard_spec[1]} shards). Use fewer shards."
+            )
+        used, note = usable_processes(num_proc, n_articles)
+        if note and not quiet:
+            print(note, file=sys.stderr)
+        processed = run_rows(rows, targets, used, shard_spec, progress)
+        lines = [line for row in processed for line in row["examples"]]
+        args = {"input": str(input_path), "output": str(output), "targets": targets_path, "num_proc": num_proc,
+                "num_proc_used": used, "shard": shard, "command": command}
+        manifest = _manifest(processed, lines, hashes, args)
+        _report(processed, manifest, quiet)
+        if not lines:
+            raise NothingProduced(_nothing_message(input_path, output, manifest))
+        atomic_write_text(output, "".join(line + "\n" for line in lines))
+        atomic_write_json(f"{output}.manifest.json", manifest)
     return manifest
+
+
+def _check_output(input_path: Path, output: Path) -> None:
+    if output.is_dir():
+        raise InputError(
+            f"--output {output}: expected a file path for the examples JSONL, found a folder. Name a file, "
+            f"e.g. {output / 'examples.jsonl'}."
+        )
+    if input_path.exists() and output.exists() and input_path.resolve() == output.resolve():
+        raise InputError(
+            f"--output {output}: expected a path other than --input, found the input itself. Writing there "
+            "would replace the articles with the examples; choose another output path."
+        )
+
+
+def _nothing_message(input_path, output, manifest: dict[str, Any]) -> str:
+    reasons = ", ".join(f"{k} {v}" for k, v in manifest["skipped_per_reason"].items())
+    skipped = f"{manifest['skipped']} skipped ({reasons})" if manifest["skipped"] else "none skipped"
+    kept = f" {output} was left as it was." if Path(output).exists() else ""
+    return (
+        f"--input {input_path}: expected articles with attributed statements, found none in "
+        f"{manifest['articles']} article(s): {skipped}, {manifest['articles_processed']} processed with no "
+        f"statement found. Nothing was written.{kept} Fix: check the warnings above; the builder needs "
+        "running news text with reported speech (\"..., X said\")."
+    )
 
 
 def _manifest(processed, lines, hashes, args) -> dict[str, Any]:
@@ -276,6 +390,7 @@ def _manifest(processed, lines, hashes, args) -> dict[str, Any]:
         "builder_version": BUILDER_VERSION,
         "spacy_model": spacy_model_info(),
         "args": args,
+        "offsets": OFFSETS,
         "inputs_sha256": hashes,
         "articles": len(processed),
         "articles_processed": len(processed) - len(skipped),
@@ -296,8 +411,10 @@ def _count_reasons(messages) -> dict[str, int]:
     return dict(sorted(Counter(m.split(":")[0] for m in messages).items()))
 
 
-def _report(processed, manifest) -> None:
+def _report(processed, manifest, quiet: bool = False) -> None:
     for row in processed:
+        if quiet:
+            break
         if row["skip"]:
             print(f"warning: skipped article {row['article_id']}: {row['skip']}", file=sys.stderr)
         for warning in row["warnings"]:
@@ -311,12 +428,17 @@ def _report(processed, manifest) -> None:
 
 @command
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stancelab.build", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m stancelab.build", description=description(__doc__))
     parser.add_argument("--input", required=True, help=".txt file, folder of .txt files, or .jsonl of {id, text}")
     parser.add_argument("--output", required=True, help="examples JSONL; the manifest goes to <output>.manifest.json")
     parser.add_argument("--targets", help="YAML {target name: [alias, ...]}")
-    parser.add_argument("--num-proc", type=int, default=1, help="processes for datasets.Dataset.map")
+    parser.add_argument(
+        "--num-proc", type=int, default=1, help=f"worker processes (pay from {MIN_ARTICLES_PER_PROC} articles each)"
+    )
     parser.add_argument("--shard", help="i/n: build only shard i of n (contiguous, from 0)")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar and no per-article warnings (the manifest lists them)"
+    )
     args = parser.parse_args(argv)
     build(
         args.input,
@@ -325,5 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         args.num_proc,
         args.shard,
         command=list(sys.argv if argv is None else argv),
+        progress=not args.quiet and sys.stderr.isatty(),
+        quiet=args.quiet,
     )
     return 0

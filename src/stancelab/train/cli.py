@@ -24,7 +24,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from stancelab.cli import command
+from stancelab.cli import command, description
 from stancelab.config import Config, load_config
 from stancelab.evaluate.baselines import format_comparison
 from stancelab.evaluate.metrics import format_metrics_table
@@ -33,18 +33,19 @@ from stancelab.train.run import train, train_seeds
 
 @command
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stancelab.train", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m stancelab.train", description=description(__doc__))
     parser.add_argument("--config", required=True, help="YAML config, e.g. configs/default.yaml")
     parser.add_argument("overrides", nargs="*", help="section.key=value, e.g. train.epochs=3")
     parser.add_argument("--overwrite", action="store_true", help="replace a finished run of the same name")
     parser.add_argument("--seeds", nargs="+", type=int, help="train once per seed and report mean ± std")
+    parser.add_argument("--quiet", action="store_true", help="no per-epoch lines and no progress bars")
     args = parser.parse_args(argv)
     config = load_config(args.config, args.overrides)
     if args.seeds:
-        _print_seed_summary(train_seeds(config, args.seeds, overwrite=args.overwrite))
+        _print_seed_summary(train_seeds(config, args.seeds, overwrite=args.overwrite, quiet=args.quiet))
         return 0
     run_dir = Path(config.train.output_dir) / config.train.run_name
-    metrics = train(config, run_dir, overwrite=args.overwrite)
+    metrics = train(config, run_dir, overwrite=args.overwrite, quiet=args.quiet)
     if metrics:
         _print_run(run_dir, config, metrics)
     return 0

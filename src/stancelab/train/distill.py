@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from stancelab.build.pipeline import read_articles
-from stancelab.cli import command
+from stancelab.cli import command, description
 from stancelab.data.io import InputError, atomic_write_json, sha256_file
 from stancelab.data.realnews import SHARED, read_held, read_splits, story_groups
 from stancelab.data.schema import Example, write_examples
@@ -93,7 +93,7 @@ def _fields(ex: Example) -> dict[str, Any]:
 
 @command
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stancelab.distill", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m stancelab.distill", description=description(__doc__))
     parser.add_argument("--teacher", required=True, help="run directory of the teacher (configs/accurate.yaml)")
     parser.add_argument("--output", required=True, help="silver JSONL to write")
     parser.add_argument("--shared", default=str(SHARED), help="folder of the shared real articles")

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 from transformers import TrainerCallback
+from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
 from stancelab.config import Config
 from stancelab.data.schema import Example
@@ -23,18 +24,18 @@ from stancelab.train.rundir import _last_checkpoint
 
 
 def fit_finetune(
-    config: Config, splits: dict[str, list[Example]], work_dir: Path
+    config: Config, splits: dict[str, list[Example]], work_dir: Path, *, quiet: bool = False
 ) -> tuple[LoadedModel | None, list[dict[str, Any]]]:
     """Fine-tune through the transformers Trainer, resuming from the last checkpoint in ``work_dir``.
 
     Returns the model with the best dev epoch and the Trainer's log; ``(None, [])`` on the processes of
-    a distributed run other than the main one.
+    a distributed run other than the main one. Prints one line per epoch unless ``quiet``.
     """
     tokenizer, model = load_for_training(
         config.model.name_or_path, config.data.labels, config.model.dropout, config.model.pooling
     )
     spec = model_spec(config)
-    trainer = build_trainer(config, model, tokenizer, spec, splits, work_dir)
+    trainer = build_trainer(config, model, tokenizer, spec, splits, work_dir, quiet=quiet)
     checkpoint = _last_checkpoint(work_dir)
     if checkpoint and trainer.is_world_process_zero():
         print(f"resuming from {checkpoint}", file=sys.stderr)
@@ -88,7 +89,14 @@ def to_dataset(examples: list[Example], tokenizer: Any, spec: ModelSpec, soft: d
 
 
 def build_trainer(
-    config: Config, model: Any, tokenizer: Any, spec: ModelSpec, splits: dict[str, list[Example]], work_dir: Path
+    config: Config,
+    model: Any,
+    tokenizer: Any,
+    spec: ModelSpec,
+    splits: dict[str, list[Example]],
+    work_dir: Path,
+    *,
+    quiet: bool = False,
 ) -> Any:
     """A transformers Trainer with dev macro-F1 model selection, early stopping and CSV/TensorBoard logs."""
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer
@@ -96,9 +104,9 @@ def build_trainer(
     callbacks = [JsonlLogCallback(work_dir / "train_log.jsonl"), *_tensorboard(work_dir)]
     if config.train.early_stopping_patience > 0:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.train.early_stopping_patience))
-    return Trainer(
+    trainer = Trainer(
         model=model,
-        args=training_arguments(config, work_dir),
+        args=training_arguments(config, work_dir, quiet=quiet),
         train_dataset=to_dataset(splits["train"], tokenizer, spec, _soft_targets(config, splits)),
         eval_dataset=to_dataset(splits["dev"], tokenizer, spec),
         processing_class=tokenizer,
@@ -107,9 +115,42 @@ def build_trainer(
         compute_loss_func=_loss_fn(config, splits["train"], soft=bool(splits.get("silver"))),
         callbacks=callbacks,
     )
+    _readable_console(trainer, quiet)
+    return trainer
 
 
-def training_arguments(config: Config, work_dir: Path) -> Any:
+def _readable_console(trainer: Any, quiet: bool) -> None:
+    """One line per epoch instead of the Trainer's raw log dicts; the bars stay (on a terminal)."""
+    trainer.remove_callback(PrinterCallback)
+    if trainer.pop_callback(ProgressCallback) is not None:
+        trainer.add_callback(_BarsOnly())
+    if not quiet:
+        trainer.add_callback(EpochLineCallback())
+
+
+class _BarsOnly(ProgressCallback):
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        pass  # EpochLineCallback prints the epoch's numbers
+
+
+class EpochLineCallback(TrainerCallback):
+    """``epoch 1/2: train loss 1.0986, dev macro-F1 0.333`` on stderr, after each epoch's evaluation."""
+
+    def __init__(self):
+        self.loss: float | None = None
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return
+        if "loss" in logs:
+            self.loss = logs["loss"]
+        if "eval_macro_f1" in logs:
+            loss = f"train loss {self.loss:.4f}, " if self.loss is not None else ""
+            epoch = f"{state.epoch:.0f}/{args.num_train_epochs:.0f}" if state.epoch else "?"
+            print(f"epoch {epoch}: {loss}dev macro-F1 {logs['eval_macro_f1']:.3f}", file=sys.stderr)
+
+
+def training_arguments(config: Config, work_dir: Path, *, quiet: bool = False) -> Any:
     from transformers import TrainingArguments
 
     t = config.train
@@ -135,7 +176,7 @@ def training_arguments(config: Config, work_dir: Path) -> Any:
         save_total_limit=t.save_total_limit,
         report_to=[],
         use_cpu=not _cuda_available(),
-        disable_tqdm=not sys.stderr.isatty(),
+        disable_tqdm=quiet or not sys.stderr.isatty(),
         ddp_backend=_ddp_backend(),
         train_sampling_strategy=t.sampling,
     )

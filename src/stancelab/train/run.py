@@ -2,48 +2,78 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from stancelab.config import Config, load_splits
-from stancelab.data.io import atomic_write_json, atomic_write_jsonl
+from stancelab.data.io import InputError, atomic_write_json, atomic_write_jsonl, exclusive_output
 from stancelab.data.schema import Example
 from stancelab.evaluate.baselines import run_baselines
 from stancelab.evaluate.evaluation import evaluate_examples
 from stancelab.evaluate.metrics import fit_temperature, mean_std
 from stancelab.evaluate.report import write_run_report
-from stancelab.models.modeling import save_model
+from stancelab.models.modeling import resolve_model_path, save_model
 from stancelab.models.spec import LoadedModel
 from stancelab.predict.inference import predict_logits
 from stancelab.train.finetune import fit_finetune
-from stancelab.train.rundir import _finish, _work_dir, write_log
+from stancelab.train.rundir import _check_not_finished, _finish, _work_dir, write_log
 from stancelab.train.setfit_method import fit_setfit
 
 
-def train(config: Config, run_dir: str | Path, *, overwrite: bool = False) -> dict[str, Any]:
-    """Train, calibrate, evaluate and save one run; returns ``{"dev": metrics, "test": metrics}``."""
+def train(config: Config, run_dir: str | Path, *, overwrite: bool = False, quiet: bool = False) -> dict[str, Any]:
+    """Train, calibrate, evaluate and save one run; returns ``{"dev": metrics, "test": metrics}``.
+
+    The data files and the model path are read and checked before anything is created on disk, and a
+    second ``train`` to the same run directory while this one runs is refused. ``quiet`` drops the
+    per-epoch lines and progress bars.
+    """
     run_dir = Path(run_dir)
-    work_dir = _work_dir(run_dir, config, overwrite)
-    _set_threads_and_seed(config)
+    _check_not_finished(run_dir, overwrite)
     splits = load_splits(config)
-    fit = fit_setfit if config.train.method == "setfit" else fit_finetune
-    loaded, history = fit(config, splits, work_dir)
-    if loaded is None:  # not the main process of a distributed run
-        return {}
-    loaded.spec.temperature = calibrate(loaded, splits["dev"])
-    save_model(loaded.model, loaded.tokenizer, loaded.spec, work_dir / "model")
-    metrics, rows = evaluate_and_write(loaded, splits, work_dir)
-    write_log(history, work_dir / "train_log.csv")
-    write_reports(config, run_dir.name, splits, metrics, rows, work_dir)
-    _finish(work_dir, run_dir)
+    check_model_path(config.model.name_or_path)
+    with _one_writer(run_dir):
+        work_dir = _work_dir(run_dir, config, overwrite)
+        _set_threads_and_seed(config)
+        if config.train.method == "setfit":
+            loaded, history = fit_setfit(config, splits, work_dir)
+        else:
+            loaded, history = fit_finetune(config, splits, work_dir, quiet=quiet)
+        if loaded is None:  # not the main process of a distributed run
+            return {}
+        loaded.spec.temperature = calibrate(loaded, splits["dev"])
+        save_model(loaded.model, loaded.tokenizer, loaded.spec, work_dir / "model")
+        metrics, rows = evaluate_and_write(loaded, splits, work_dir)
+        write_log(history, work_dir / "train_log.csv")
+        write_reports(config, run_dir.name, splits, metrics, rows, work_dir)
+        _finish(work_dir, run_dir)
     return metrics
 
 
+def _one_writer(run_dir: Path):
+    """The run directory's lock, held by the main process only (the ranks of a torchrun share the run)."""
+    if int(os.environ.get("RANK", "0")) != 0:
+        return contextlib.nullcontext(run_dir)
+    return exclusive_output(run_dir)
 
 
+def check_model_path(name_or_path: str) -> None:
+    """A model named by a path (absolute, ``./``, ``~`` or existing) must be a folder with config.json;
+    a hub id ("org/name") is left to transformers."""
+    path = Path(resolve_model_path(name_or_path)).expanduser()
+    if not (path.is_absolute() or name_or_path.startswith((".", "~")) or path.exists()):
+        return
+    if (path / "config.json").is_file():
+        return
+    found = "no such folder" if not path.exists() else "a file" if path.is_file() else "a folder without config.json"
+    raise InputError(
+        f"model.name_or_path {name_or_path}: expected a model folder with config.json (a transformers encoder "
+        f"saved with save_pretrained), found {found}. Fix the path, or use the bundled all-MiniLM-L6-v2."
+    )
 
 
 def calibrate(loaded: LoadedModel, dev: list[Example]) -> float:
@@ -108,14 +138,15 @@ def _set_threads_and_seed(config: Config) -> None:
     set_seed(config.train.seed)
 
 
-def train_seeds(config: Config, seeds: list[int], overwrite: bool = False) -> dict[str, Any]:
+def train_seeds(config: Config, seeds: list[int], overwrite: bool = False, quiet: bool = False) -> dict[str, Any]:
     """One run per seed (``<run_name>-seed<N>``); returns and saves mean and std of the test metrics."""
     runs = {}
     for seed in seeds:
         seeded = copy.deepcopy(config)
         seeded.train.seed = seed
         seeded.train.run_name = f"{config.train.run_name}-seed{seed}"
-        runs[seed] = train(seeded, Path(config.train.output_dir) / seeded.train.run_name, overwrite=overwrite)
+        run_dir = Path(config.train.output_dir) / seeded.train.run_name
+        runs[seed] = train(seeded, run_dir, overwrite=overwrite, quiet=quiet)
     if not all(runs.values()):  # not the main process of a distributed run
         return {}
     summary = summarise_seeds(runs)

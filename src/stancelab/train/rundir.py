@@ -28,13 +28,28 @@ def write_log(history: list[dict[str, Any]], path: Path) -> None:
     atomic_write_text(path, buffer.getvalue())
 
 
-def _work_dir(run_dir: Path, config: Config, overwrite: bool) -> Path:
-    """The partial directory to train in; refuses to touch a finished run unless ``overwrite``."""
+def _umask_modes(folder: Path) -> None:
+    """Files 0666 and folders 0777 less the umask, as the user's other new files: some writers (the
+    safetensors weights of ``save_pretrained``) create theirs 0600 through a temporary file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in [folder, *folder.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod((0o777 if path.is_dir() else 0o666) & ~mask)
+
+
+def _check_not_finished(run_dir: Path, overwrite: bool) -> None:
+    """Refuse to touch a finished run unless ``overwrite``."""
     if (run_dir / "metrics.json").exists() and not overwrite:
         raise InputError(
             f"{run_dir} already holds a finished run. Pass --overwrite to replace it once the new run "
             f"finishes, or choose another name with train.run_name=<name>."
         )
+
+
+def _work_dir(run_dir: Path, config: Config, overwrite: bool) -> Path:
+    """The partial directory to train in; refuses to touch a finished run unless ``overwrite``."""
+    _check_not_finished(run_dir, overwrite)
     work_dir = run_dir.parent / f".{run_dir.name}.partial"
     saved = work_dir / "config.yaml"
     if saved.exists() and _last_checkpoint(work_dir):
@@ -67,8 +82,9 @@ def _last_checkpoint(work_dir: Path) -> str | None:
 
 
 def _finish(work_dir: Path, run_dir: Path) -> None:
-    """Drop checkpoints, then swap the finished work directory into place."""
+    """Drop checkpoints, give every file the user's umask, then swap the finished work directory into place."""
     shutil.rmtree(work_dir / "checkpoints", ignore_errors=True)
+    _umask_modes(work_dir)
     old = run_dir.parent / f".{run_dir.name}.replaced"
     if run_dir.exists():
         shutil.rmtree(old, ignore_errors=True)

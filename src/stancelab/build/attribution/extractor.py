@@ -20,7 +20,7 @@ from stancelab.build.attribution.anchors import (
     find_anchor,
 )
 from stancelab.build.attribution.lexicon import SPACY_MODEL
-from stancelab.build.attribution.paragraphs import article_paragraphs, mask_html
+from stancelab.build.attribution.paragraphs import article_paragraphs, decode_entities, mask_html
 from stancelab.build.attribution.quotes import Quote, find_quotes
 from stancelab.build.attribution.speakers import AFFILIATION_RULES, SpeakerResolver
 from stancelab.data.io import InputError
@@ -35,11 +35,15 @@ DISABLED_COMPONENTS = ("attribute_ruler", "lemmatizer")
 DEFERRED_COMPONENT = "ner"
 
 
+# A "sentence" longer than this is a run-on text (a feed without full stops, a pasted table), not prose:
+# each of its statements then carries its own clause (content and cue) as text instead of the whole of it.
+MAX_SENTENCE_CHARS = 1_000
 
 
 @dataclass(frozen=True)
 class Statement:
-    """One attributed statement; all offsets are character offsets in the article.
+    """One attributed statement; all offsets are character offsets in the article (``Analysis.text``: the
+    article with its HTML entities decoded, the input itself when it has none).
 
     ``content`` is the attributed content only (a quote without its marks, or the reported clause);
     ``sentence`` is the full sentence(s) carrying it, attributing clause included.
@@ -97,10 +101,14 @@ def extract_statements(
 
 @dataclass
 class Analysis:
-    """Statements with their parsed content spans (spaCy ``Span``s, for target finding) and warnings."""
+    """Statements with their parsed content spans (spaCy ``Span``s, for target finding) and warnings.
+
+    ``text`` is the text the offsets point into: the article with its HTML entities decoded.
+    """
 
     statements: list[tuple[Statement, object]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    text: str = ""
 
 
 def analyse(text: str, *, disabled: frozenset[str] = frozenset()) -> Analysis:
@@ -111,7 +119,10 @@ def analyse(text: str, *, disabled: frozenset[str] = frozenset()) -> Analysis:
     unknown = sorted(set(disabled) - set(RULES))
     if unknown:
         raise InputError(f"unknown attribution rule {unknown[0]!r}; the rules are {', '.join(RULES)}.")
-    analysis = Analysis()
+    text, n_entities = decode_entities(text)
+    analysis = Analysis(text=text)
+    if n_entities:
+        analysis.warnings.append(f"html_entities: {n_entities} entity(ies) decoded; offsets refer to the decoded text")
     masked, n_tags = mask_html(text)
     if n_tags:
         analysis.warnings.append(f"html_remnants: {n_tags} tag(s) masked")
@@ -125,7 +136,14 @@ def analyse(text: str, *, disabled: frozenset[str] = frozenset()) -> Analysis:
         _Sentence(sent, start, p) for p, (doc, (start, _)) in enumerate(zip(docs, paragraphs)) for sent in doc.sents
     ]
     ner = nlp.get_pipe(DEFERRED_COMPONENT)
-    analysis.statements = _Extractor(text, sentences, quotes, ner, frozenset(disabled)).run()
+    extractor = _Extractor(text, sentences, quotes, ner, frozenset(disabled))
+    extractor.masked = masked
+    analysis.statements = extractor.run()
+    if extractor.long_sentences:
+        analysis.warnings.append(
+            f"long_sentence: {len(extractor.long_sentences)} sentence(s) over {MAX_SENTENCE_CHARS} characters; "
+            "their statements carry their own clause as text"
+        )
     return analysis
 
 
@@ -165,6 +183,8 @@ class _Extractor:
         self.text, self.sentences, self.quotes, self.ner = text, sentences, quotes, ner
         self.disabled = disabled
         self.resolver = SpeakerResolver(disabled)
+        self.masked = text  # the text with HTML tags blanked (analyse sets it): sentence edges skip the tags
+        self.long_sentences: set[int] = set()
 
     def run(self) -> list[tuple[Statement, object]]:
         anchors = [a for i, sent in enumerate(self.sentences) for a in self._anchors(i, sent)]
@@ -393,8 +413,19 @@ class _Extractor:
         if not covering:
             return start, end
         s_start, s_end = covering[0].start, covering[-1].end
-        text = self.text[s_start:s_end]
+        if s_end - s_start > MAX_SENTENCE_CHARS and hi - lo < s_end - s_start:
+            self.long_sentences.add(s_start)
+            s_start, s_end = self._word_bounds(lo, hi)
+        text = self.masked[s_start:s_end]
         return s_start + len(text) - len(text.lstrip()), s_end - (len(text) - len(text.rstrip()))
+
+    def _word_bounds(self, lo: int, hi: int) -> tuple[int, int]:
+        """``lo:hi`` widened to whole words, and to the end of the cue word when the cue comes last."""
+        while lo > 0 and not self.masked[lo - 1].isspace():
+            lo -= 1
+        while hi < len(self.masked) and not self.masked[hi].isspace():
+            hi += 1
+        return lo, hi
 
     def _sentence_at(self, pos: int) -> int:
         return next((i for i, s in enumerate(self.sentences) if s.start <= pos < s.end), -10)

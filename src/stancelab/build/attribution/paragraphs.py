@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from stancelab.build.attribution.quotes import QUOTE_CHARS
@@ -30,6 +31,29 @@ _CAPTION_TAIL = re.compile(r"\((AP|Reuters|AFP|Getty|EPA|Photo)[^)]*\)\s*$|/(AP|
 
 
 _SENTENCE_END = re.compile(r"[.!?:;\"”’)\]…]\s*$")
+
+
+# A complete entity, ending in ";": "AT&T" or "R&D" stay as written, "&amp;", "&ldquo;", "&#8220;" are decoded.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def decode_entities(text: str) -> tuple[str, int]:
+    """Decode HTML character entities (``html.unescape`` of each complete ``&...;``), and count them.
+
+    The builder's offsets refer to this decoded text (the input itself when the count is 0).
+
+    >>> decode_entities("&ldquo;No,&rdquo; said AT&T&#8217;s chief &amp; the rest. &bogus;")
+    ('“No,” said AT&T’s chief & the rest. &bogus;', 4)
+    """
+    count = 0
+
+    def decode(match: re.Match) -> str:
+        nonlocal count
+        decoded = html.unescape(match.group())
+        count += decoded != match.group()
+        return decoded
+
+    return _ENTITY.sub(decode, text), count
 
 
 def mask_html(text: str) -> tuple[str, int]:
