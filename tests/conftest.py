@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import hypothesis_profiles  # noqa: F401  registers the dev/ci/thorough profiles, loads $HYPOTHESIS_PROFILE (dev)
+
 # fmt: off
 ROWS = [
     ("Ana Ruiz", "Spain", "the trade deal", "Trade Minister Ana Ruiz said the trade deal was good for farmers.", "support"),

@@ -158,10 +158,11 @@ def _json_line(line: str, where: str) -> Any:
             f"{where}: expected one JSON object per line, found values nested too deeply to read. "
             "Flatten the line or remove it."
         ) from None
-    except ValueError as err:  # e.g. an integer longer than Python's 4300-digit limit
+    except ValueError as err:  # an integer longer than Python's int_max_str_digits (4300 by default)
+        found = "an integer with too many digits" if "digits" in str(err) else f"a value it cannot read ({err})"
         raise InputError(
-            f"{where}: expected one JSON object per line, found a value that cannot be read ({err}). "
-            "Fix the line or remove it."
+            f"{where}: expected one JSON object per line, found {found}. Write the number as a string, or fix "
+            "the line."
         ) from None
     if _LONE_SURROGATE.search(line) and _has_lone_surrogate(obj):
         raise InputError(

@@ -40,11 +40,31 @@ def read_split(path: str, data: Any) -> list[Example]:
 
 def _csv_rows(path: str, delimiter: str) -> list[tuple[int, dict]]:
     text = read_text(path)
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    rows = [(i, row) for i, row in enumerate(reader, start=2)]  # line 1 is the header
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = []
+    lineno = 1
+    try:
+        for lineno, row in enumerate(reader, start=2):  # line 1 is the header
+            _check_width(row, reader.fieldnames, f"{path}:{lineno}", delimiter)
+            rows.append((lineno, row))
+    except csv.Error as err:  # a cell over csv's field size limit, an unterminated quote at the end
+        raise InputError(
+            f"{path}:{lineno + 1}: expected delimited rows, found a row the csv reader cannot read ({err}). "
+            "Fix the row: close its quotes, or split a very long cell."
+        ) from None
     if not rows:
         raise InputError(f"{path}: expected a header line and at least one row, found none.")
     return rows
+
+
+def _check_width(row: dict, header: list[str] | None, where: str, delimiter: str) -> None:
+    """A row with more or fewer cells than the header would shift or invent values ("None" as text)."""
+    cells = len(header or ()) + len(row.get(None) or ()) - sum(1 for v in row.values() if v is None)
+    if None in row or any(value is None for value in row.values()):
+        raise InputError(
+            f"{where}: expected {len(header or ())} cells like the header, found {cells}. Check the row for "
+            f"missing or extra {'tabs' if delimiter == chr(9) else 'commas'}, or quote cells that contain one."
+        )
 
 
 def _from_rows(rows: list[tuple[int, dict]], columns: dict[str, str], data: Any, path: str) -> list[Example]:
@@ -61,11 +81,23 @@ def _from_rows(rows: list[tuple[int, dict]], columns: dict[str, str], data: Any,
                 raise InputError(
                     f"{where}: expected column {column!r} (data.columns.{field}), found columns {sorted(row)}."
                 )
-        values = {field: str(row[column]).strip() for field, column in columns.items()}
+        values = {field: _cell(row[column], f"{where}: column {column!r}") for field, column in columns.items()}
         examples.append(
             example_from_dict(_fill(values, data, lineno), labels=tuple(data.labels), require_label=True, where=where)
         )
     return examples
+
+
+def _cell(value: Any, where: str) -> str:
+    """A table cell as text: JSON null is an empty cell; objects, lists and booleans are not text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise InputError(
+            f"{where}: expected a string or a number, found {type(value).__name__} {value!r}. "
+            "Give the value as text."
+        )
+    return str(value).strip()
 
 
 def _fill(values: dict[str, str], data: Any, lineno: int) -> dict[str, Any]:

@@ -248,7 +248,7 @@ class _Extractor:
             if anchor.content is None:
                 continue
             offset = self.sentences[anchor.sentence].offset
-            start, end = _clause_chars(anchor.content, offset, self.text)
+            start, end = self._strip_masked(*_clause_chars(anchor.content, offset, self.text))
             if end <= start:
                 continue
             end = self._extend_over_adjacent_quote(end)
@@ -416,8 +416,13 @@ class _Extractor:
         if s_end - s_start > MAX_SENTENCE_CHARS and hi - lo < s_end - s_start:
             self.long_sentences.add(s_start)
             s_start, s_end = self._word_bounds(lo, hi)
-        text = self.masked[s_start:s_end]
-        return s_start + len(text) - len(text.lstrip()), s_end - (len(text) - len(text.rstrip()))
+        return self._strip_masked(s_start, s_end)
+
+    def _strip_masked(self, start: int, end: int) -> tuple[int, int]:
+        """``start:end`` without the blanks at its edges, masked HTML tags included (a clause the parser
+        ran on over a blanked ``<p>`` ends before it)."""
+        text = self.masked[start:end]
+        return start + len(text) - len(text.lstrip()), end - (len(text) - len(text.rstrip()))
 
     def _word_bounds(self, lo: int, hi: int) -> tuple[int, int]:
         """``lo:hi`` widened to whole words, and to the end of the cue word when the cue comes last."""
