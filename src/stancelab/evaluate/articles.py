@@ -28,6 +28,7 @@ import itertools
 import json
 import re
 import sys
+import warnings
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from typing import Any
 from stancelab.build.pipeline import read_articles
 from stancelab.cli import command, description
 from stancelab.data.io import InputError, atomic_write_json, atomic_write_text, read_jsonl_objects
-from stancelab.predict.article import predict_articles
+from stancelab.predict.article import ArticleWarning, predict_articles
 from stancelab.predict.cli import add_precision_arguments, quiet_model_loading
 from stancelab.predict.loading import load_model
 from stancelab.predict.positions import actor_of, cluster_issues, overlap, token_jaccard
@@ -199,7 +200,15 @@ def main(argv: list[str] | None = None) -> int:
         gold = _keep_split(gold, args.splits, args.split)
     if not gold:
         raise InputError(f"{args.gold}: no gold rows for the articles in {args.articles}. Check both paths.")
-    table = predict_articles([(a, articles[a]) for a in gold], load_model(args.model, precision=args.precision))
+    with warnings.catch_warnings(record=True) as caught:  # one line for the builder's per-article notes
+        warnings.simplefilter("always", ArticleWarning)
+        table = predict_articles([(a, articles[a]) for a in gold], load_model(args.model, precision=args.precision))
+    notes = [w for w in caught if issubclass(w.category, ArticleWarning)]
+    for other in (w for w in caught if not issubclass(w.category, ArticleWarning)):
+        warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+    if notes:
+        print(f"note: {len(notes)} builder warning(s) over {len(gold)} articles (HTML remnants, unbalanced "
+              "quotes, ...)", file=sys.stderr)
     predicted: dict[str, list[dict]] = defaultdict(list)
     for row in table.to_dict(orient="records"):
         if not (args.named_only and is_anonymous(row["speaker"])):

@@ -77,8 +77,9 @@ def predict_article(
     the speaker speaks for), ``issue`` (the target mentions of the call clustered, with a readable name),
     ``target`` (the mention), ``label``, ``confidence``, ``p_position`` (probability that the statement
     takes a position on the target), ``condition`` with ``condition_start``/``condition_end`` for
-    conditional positions, the statement's ``text``/``start``/``end`` (offsets into the article), and one
-    ``p_<label>`` column per label. Statements without a position are dropped (``include_none=True`` keeps
+    conditional positions, the statement's ``text``/``start``/``end`` (offsets into the article with its
+    HTML entities decoded, as the builder's; the article itself when it has none), and one ``p_<label>``
+    column per label. Statements without a position are dropped (``include_none=True`` keeps
     one ``none`` row for each). ``targets`` (``{name: [alias, ...]}``) fixes the issues to look for.
 
     ``text_or_path`` is the article's text or the file it is in. A ``Path`` is always a file; a ``str`` is
