@@ -3,7 +3,8 @@
 - ``dev`` (default): few examples per property, so the fast suite stays fast; spaCy parsing is the cost.
 - ``thorough``: 40 times as many (thousands of cases per file): ``HYPOTHESIS_PROFILE=thorough pytest ...``,
   or ``pytest --hypothesis-profile=thorough ...`` when ``tests/conftest.py`` imports this module.
-- ``ci``: the ``dev`` counts, derandomised and without the example database, for reproducible runs.
+- ``ci``: the ``dev`` counts, derandomised and without the example database, for reproducible runs; the
+  default when the ``CI`` environment variable is set.
 
 Every property test module imports this module before it defines its tests (``from hypothesis_profiles
 import scaled``); importing it again is harmless. No profile has a deadline: a spaCy parse or a forward
@@ -29,7 +30,8 @@ settings.register_profile("thorough", max_examples=2000, deadline=None, suppress
 
 # HYPOTHESIS_PROFILE picks the profile; otherwise one given with --hypothesis-profile (loaded before this).
 _given = settings.get_current_profile_name()
-PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or (_given if _given in SCALE else "dev")
+_fallback = "ci" if os.environ.get("CI") else "dev"  # CI (.ci/run sets CI=true) runs the same cases every time
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or (_given if _given in SCALE else _fallback)
 if PROFILE not in SCALE:
     raise ValueError(f"HYPOTHESIS_PROFILE: expected one of {', '.join(SCALE)}, found {PROFILE!r}.")
 settings.load_profile(PROFILE)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import functools
+import gc
 import json
 import multiprocessing
 import os
@@ -38,6 +39,8 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+import threadpoolctl
 
 from stancelab.build.attribution.extractor import Statement, analyse, load_nlp, spacy_model_info
 from stancelab.build.targets import load_targets, statement_targets
@@ -283,8 +286,12 @@ def run_rows(
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     chunk = max(1, min(8, len(rows) // (num_proc * 8)))  # small chunks: article lengths vary a lot
-    with context.Pool(num_proc, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
-        return list(bar(pool.imap(work, rows, chunksize=chunk)))
+    gc.freeze()  # the loaded pipeline's objects move out of the collector's reach: forked pages stay shared
+    try:
+        with context.Pool(num_proc, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
+            return list(bar(pool.imap(work, rows, chunksize=chunk)))
+    finally:
+        gc.unfreeze()
 
 
 def _worker_init(parent: int) -> None:
@@ -294,6 +301,11 @@ def _worker_init(parent: int) -> None:
     daemon thread checks once a second that the parent is still the one that started the worker.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the builder, which ends the pool
+    # One thread per worker: N workers each running BLAS/OpenMP pools as wide as the machine oversubscribe
+    # the cores (the parse's matrix products are small; the processes are the parallelism).
+    threadpoolctl.threadpool_limits(1)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
     if sys.platform.startswith("linux"):
         pr_set_pdeathsig = 1
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
