@@ -110,3 +110,13 @@ def test_corpus_prepare_writes_splits(tmp_path, capsys):
     assert main(args) == 0
     assert {p.name for p in tmp_path.iterdir()} == {"train.jsonl", "dev.jsonl", "test.jsonl", "manifest.json"}
     assert "test:" in capsys.readouterr().out
+
+
+def test_progress_bar_only_on_a_terminal_and_never_when_quiet(monkeypatch, capsys):
+    from stancelab.cli import progress
+
+    assert list(progress(range(3), quiet=True)) == [0, 1, 2]
+    assert progress(range(3)).disable  # stderr is captured here, not a terminal
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert not progress(range(3)).disable
+    assert progress(range(3), quiet=True).disable

@@ -47,3 +47,11 @@ def description(doc: str | None) -> str:
     """A module docstring's first paragraph as one argparse description line, without reST's double
     backquotes (``predict()`` -> predict()); the paragraph, not its first line, so no sentence is cut."""
     return " ".join((doc or "").strip().split("\n\n")[0].split()).replace("``", "")
+
+
+def progress(iterable, *, total: int | None = None, desc: str = "", unit: str = "article", quiet: bool = False):
+    """A tqdm bar on stderr over a long loop of a command: shown only on a terminal, never when ``quiet``."""
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc or None, unit=unit, file=sys.stderr,
+                disable=True if quiet else None, leave=False)

@@ -35,7 +35,7 @@ from typing import Any
 
 from stancelab.build.attribution.extractor import RULES, extract_statements
 from stancelab.build.pipeline import read_articles
-from stancelab.cli import command, description
+from stancelab.cli import command, description, progress
 from stancelab.data.io import InputError, atomic_write_json, atomic_write_jsonl, read_jsonl_objects
 
 _TRIM = " \t\n\"'“”‘’«».,;:"
@@ -107,7 +107,7 @@ def predicted_spans(
     """The extractor's statements for every article (rules in ``disabled`` switched off), with kinds
     mapped to the gold's kind set."""
     spans = []
-    for article_id, text in articles.items():
+    for article_id, text in progress(articles.items(), total=len(articles), desc="attribution"):
         for s in extract_statements(text, article_id, disabled=disabled):
             kind = s.kind
             if kind == "according-to" and according_to != "keep":

@@ -24,7 +24,7 @@ import numpy as np
 
 from stancelab.build.attribution.extractor import Statement, analyse
 from stancelab.build.targets import MAX_WORDS, noun_phrase, predicate_targets, statement_targets
-from stancelab.cli import command, description
+from stancelab.cli import command, description, progress
 from stancelab.data.corpus import GOLD, RAW, SPLITS, load_articles
 from stancelab.data.io import read_text
 from stancelab.data.realnews import load_article_texts, read_positions, read_splits
@@ -485,7 +485,7 @@ def corpus_rows(articles: dict[str, str], gold: list[Example], splits: dict[str,
     for ex in gold:
         by_article.setdefault(ex.article_id, []).append(ex)
     out: dict[str, list[Example]] = {f"{s}_none": [] for s in ("train", "dev", "test")}
-    for article_id, text in sorted(articles.items()):
+    for article_id, text in progress(sorted(articles.items()), desc="corpus articles"):
         gold_rows = by_article.get(article_id, [])
         rows = article_training_rows(text, article_id, gold_rows, domain=gold_rows[0].domain if gold_rows else None)
         out[f"{splits[article_id]}_none"] += rows
@@ -499,7 +499,7 @@ def realnews_rows(articles: dict[str, str], positions: list[Example], splits: di
     for ex in positions:
         by_article.setdefault(ex.article_id, []).append(ex)
     out: dict[str, list[Example]] = {f"realnews_{s}_cand": [] for s in ("train", "dev", "test")}
-    for article_id, gold in sorted(by_article.items()):
+    for article_id, gold in progress(sorted(by_article.items()), desc="real-news articles"):
         rows = article_training_rows(articles[article_id], article_id, gold, domain=gold[0].domain)
         out[f"realnews_{splits[article_id]}_cand"] += [ex for ex in rows if ex.meta.get("candidate")]
     return out

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from stancelab.build.pipeline import read_articles
-from stancelab.cli import command, description
+from stancelab.cli import command, description, progress
 from stancelab.data.io import InputError, atomic_write_json, sha256_file
 from stancelab.data.realnews import SHARED, read_held, read_splits, story_groups
 from stancelab.data.schema import Example, write_examples
@@ -52,7 +52,7 @@ def silver_examples(articles: list[dict[str, str]], limit: int, seed: int) -> li
     """One example per statement; statements with a stance-predicate target first, then the rest, each
     group in a seeded order, up to ``limit``."""
     predicate, other = [], []
-    for article in articles:
+    for article in progress(articles, desc="statements"):
         items, _ = article_candidates(article["text"])
         for k, item in enumerate(items):
             if not item.candidates:
