@@ -10,6 +10,7 @@ saved as ``config.yaml`` in every run directory.
 
 from __future__ import annotations
 
+import codecs
 import copy
 import dataclasses
 import difflib
@@ -94,6 +95,11 @@ class DataConfig:
         "stancelab", "stancelab (the JSONL schema), semeval2016, csv or jsonl (stancelab.data.readers)", choices=FORMATS
     )
     columns: dict = setting({}, "csv/jsonl: our field -> column name, e.g. {text: tweet}")
+    encoding: str = setting(
+        "utf-8",
+        "semeval2016/csv/jsonl files: a Python codec name (cp1252, latin-1, ...), or auto: UTF-8 when valid, "
+        "else Windows-1252 with a warning; stancelab JSONL is always UTF-8",
+    )
     default_speaker: str = setting("the author", "csv/jsonl/semeval rows without a speaker column")
     default_target: str = setting("", "rows without a target column")
     extra_train: list[str] = setting(
@@ -405,6 +411,14 @@ def _check_values(config: Config, where: str) -> None:
         raise ConfigError(
             f"{where}: 'train.class_weights' has {len(weights)} weights for {len(labels)} labels ({', '.join(labels)})."
         )
+    if config.data.encoding != "auto":
+        try:
+            codecs.lookup(config.data.encoding)
+        except LookupError:
+            raise ConfigError(
+                f"{where}: 'data.encoding' must be a text encoding Python knows or 'auto', found "
+                f"{config.data.encoding!r}. Fix: e.g. data.encoding=cp1252 or data.encoding=auto."
+            ) from None
     if config.train.early_stopping_patience > 0 and not config.train.select_best:
         raise ConfigError(
             f"{where}: early stopping keeps the best dev epoch, so it needs train.select_best=true; found "

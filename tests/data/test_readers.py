@@ -74,3 +74,40 @@ def test_semeval_config_trains_end_to_end(tmp_path, tiny_encoder):
     per_class = metrics["test"]["per_class"]
     favg = (per_class["FAVOR"]["f1"] + per_class["AGAINST"]["f1"]) / 2
     assert metrics["test"]["official_score"] == pytest.approx(favg)
+
+
+# --- encodings: the official SemEval-2016 training file is Windows-1252 ---------------------------------------
+
+CP1252_ROW = "ID\tTarget\tTweet\tStance\n1\tAtheism\t\u2018God\u2019 is a \u201cmyth\u201d \u2013 end\tAGAINST\n"
+
+
+def test_semeval_file_in_windows_1252_is_read_as_shipped_with_auto(tmp_path):
+    path = tmp_path / "train.txt"
+    path.write_bytes(CP1252_ROW.encode("cp1252"))  # curly quotes as bytes 0x91-0x94, the dash as 0x96
+    config = load_config(CONFIGS / "semeval2016.yaml")
+    assert config.data.encoding == "auto"
+    with pytest.warns(UserWarning, match=r"not valid UTF-8; read as Windows-1252 \(cp1252\)"):
+        (example,) = read_split(str(path), config.data)
+    assert example.text == "\u2018God\u2019 is a \u201cmyth\u201d \u2013 end"
+
+
+def test_auto_reads_utf8_without_a_warning(tmp_path, recwarn):
+    path = tmp_path / "test.txt"
+    path.write_text(CP1252_ROW, encoding="utf-8")
+    (example,) = read_split(str(path), load_config(CONFIGS / "semeval2016.yaml").data)
+    assert example.text.startswith("\u2018God\u2019") and not [w for w in recwarn if "cp1252" in str(w.message)]
+
+
+def test_strict_utf8_names_the_byte_and_the_setting(tmp_path):
+    path = tmp_path / "train.txt"
+    path.write_bytes(CP1252_ROW.encode("cp1252"))
+    config = load_config(CONFIGS / "semeval2016.yaml", ["data.encoding=utf-8"])
+    with pytest.raises(InputError, match=r"expected UTF-8 text, found byte 0x91 .* set data.encoding"):
+        read_split(str(path), config.data)
+    config = load_config(CONFIGS / "semeval2016.yaml", ["data.encoding=cp1252"])
+    assert read_split(str(path), config.data)[0].text.endswith("\u2013 end")
+
+
+def test_unknown_encoding_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"'data.encoding' must be a text encoding Python knows or 'auto'"):
+        load_config(CONFIGS / "semeval2016.yaml", ["data.encoding=klingon"])

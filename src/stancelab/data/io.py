@@ -97,8 +97,9 @@ def sha256_file(path: str | os.PathLike) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def read_text(path: str | os.PathLike) -> str:
-    """Read a UTF-8 text file, with an error that names the file and the byte offset when it is not UTF-8."""
+def read_text(path: str | os.PathLike, encoding: str = "utf-8") -> str:
+    """Read a text file (UTF-8 unless told), with an error that names the file and the byte offset when it
+    is not valid in that encoding."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file not found. Check the path (relative paths are read from {Path.cwd()}).")
@@ -112,15 +113,18 @@ def read_text(path: str | os.PathLike) -> str:
             "Check its permissions."
         ) from None
     try:
-        return data.decode("utf-8")
+        return data.decode(encoding)
     except UnicodeDecodeError as err:
+        name = "UTF-8" if encoding == "utf-8" else encoding
         raise InputError(
-            f"{path}: expected UTF-8 text, found byte 0x{data[err.start]:02x} at offset {err.start} that is not "
-            f"valid UTF-8. Fix: re-encode the file, e.g. `iconv -f latin1 -t utf-8 {path.name} > fixed.txt`."
+            f"{path}: expected {name} text, found byte 0x{data[err.start]:02x} at offset {err.start} that is not "
+            f"valid {name}. Fix: re-encode the file, e.g. `iconv -f cp1252 -t utf-8 {path.name} > fixed.txt`"
+            + (", or, for a data set read by a config, set data.encoding (e.g. data.encoding=cp1252)." if
+               encoding == "utf-8" else ".")
         ) from None
 
 
-def read_jsonl_objects(path: str | os.PathLike) -> list[tuple[int, dict]]:
+def read_jsonl_objects(path: str | os.PathLike, encoding: str = "utf-8") -> list[tuple[int, dict]]:
     """Return ``(line_number, object)`` for each non-blank line; raise InputError on malformed lines.
 
     Lines end at a line feed only (CR LF too): strings may hold U+2028, U+0085 and the other characters
@@ -128,7 +132,7 @@ def read_jsonl_objects(path: str | os.PathLike) -> list[tuple[int, dict]]:
     ignored.
     """
     path = Path(path)
-    text = read_text(path).removeprefix("\ufeff")
+    text = read_text(path, encoding).removeprefix("\ufeff")
     rows: list[tuple[int, dict]] = []
     for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():

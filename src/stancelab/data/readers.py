@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from typing import Any
 
 from stancelab.data.io import InputError, read_jsonl_objects, read_text
 from stancelab.data.schema import Example, example_from_dict, read_examples
 
 FORMATS = ("stancelab", "semeval2016", "csv", "jsonl")
+AUTO_ENCODING = "auto"  # UTF-8 when the file is valid UTF-8, else FALLBACK_ENCODING with a warning
+FALLBACK_ENCODING = "cp1252"
 SEMEVAL_COLUMNS = {"id": "ID", "target": "Target", "text": "Tweet", "label": "Stance"}
 
 
@@ -31,15 +34,34 @@ def read_split(path: str, data: Any) -> list[Example]:
     labels = tuple(data.labels)
     if data.format == "stancelab":
         return read_examples(path, labels=labels, require_label=True)
+    encoding = file_encoding(path, data.encoding)
     if data.format == "semeval2016":
-        return _from_rows(_csv_rows(path, delimiter="\t"), SEMEVAL_COLUMNS, data, path)
+        return _from_rows(_csv_rows(path, "\t", encoding), SEMEVAL_COLUMNS, data, path)
     if data.format == "csv":
-        return _from_rows(_csv_rows(path, delimiter=","), data.columns, data, path)
-    return _from_rows(read_jsonl_objects(path), data.columns, data, path)
+        return _from_rows(_csv_rows(path, ",", encoding), data.columns, data, path)
+    return _from_rows(read_jsonl_objects(path, encoding), data.columns, data, path)
 
 
-def _csv_rows(path: str, delimiter: str) -> list[tuple[int, dict]]:
-    text = read_text(path)
+def file_encoding(path: str, encoding: str) -> str:
+    """The encoding to read a data set file in: ``encoding`` itself, or for ``auto`` UTF-8 when the file is
+    valid UTF-8 and else Windows-1252 (the official SemEval-2016 training file), with a warning naming it."""
+    if encoding != AUTO_ENCODING:
+        return encoding
+    try:
+        read_text(path)
+        return "utf-8"
+    except InputError as err:
+        if "expected UTF-8 text" not in str(err):
+            raise
+    warnings.warn(
+        f"{path}: not valid UTF-8; read as Windows-1252 (cp1252) because data.encoding=auto. Set "
+        "data.encoding to the file's encoding to make this explicit.", UserWarning, stacklevel=3,
+    )
+    return FALLBACK_ENCODING
+
+
+def _csv_rows(path: str, delimiter: str, encoding: str = "utf-8") -> list[tuple[int, dict]]:
+    text = read_text(path, encoding)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = []
     lineno = 1
