@@ -3,16 +3,17 @@ raises InputError, never another exception; whatever rows are written with atomi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hypothesis_profiles import scaled  # loads the profile (HYPOTHESIS_PROFILE) before the tests are defined
+from stancelab.config import DataConfig
 from stancelab.data.io import InputError, atomic_write_jsonl, read_jsonl_objects, read_text
 from stancelab.data.readers import read_split
 from stancelab.data.schema import Example, example_from_dict, read_examples, write_examples
@@ -184,7 +185,7 @@ def test_example_from_dict_is_example_or_input_error(row):
 
 # --- data/readers.py: csv, semeval, generic jsonl ----------------------------------------------------
 
-CONFIG = SimpleNamespace(
+CONFIG = DataConfig(  # the real data section, so every setting the readers use has its default
     labels=["FAVOR", "AGAINST", "NONE"],
     columns={"text": "tweet", "label": "stance", "target": "topic"},
     default_speaker="author",
@@ -221,7 +222,7 @@ def test_csv_and_semeval_readers_give_examples_or_input_error(fmt, data):
     else:
         text = data.draw(_table("\t" if fmt == "semeval2016" else ","))
     path = _file(text.encode("utf-8"), "table.tsv" if fmt == "semeval2016" else "table.csv")
-    config = SimpleNamespace(**{**vars(CONFIG), "format": fmt})
+    config = dataclasses.replace(CONFIG, format=fmt)
     try:
         examples = read_split(str(path), config)
     except InputError as err:
@@ -245,7 +246,7 @@ generic_rows = st.fixed_dictionaries(
 @example([{"tweet": " 12 ", "stance": "FAVOR", "topic": None}])
 def test_generic_jsonl_reader_gives_examples_or_input_error(rows):
     path = atomic_write_jsonl(_file(b"", "table.jsonl"), rows)
-    config = SimpleNamespace(**{**vars(CONFIG), "format": "jsonl"})
+    config = dataclasses.replace(CONFIG, format="jsonl")
     try:
         examples = read_split(str(path), config)
     except InputError as err:
