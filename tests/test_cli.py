@@ -120,3 +120,23 @@ def test_progress_bar_only_on_a_terminal_and_never_when_quiet(monkeypatch, capsy
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     assert not progress(range(3)).disable
     assert progress(range(3), quiet=True).disable
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("evaluate", ["--model", "m", "--data", "d.jsonl"]),
+        ("evaluate_articles", ["--model", "m", "--gold", "g.jsonl", "--articles", "a.jsonl"]),
+        ("distill", ["--teacher", "t"]),
+        ("annotate", ["import", "--input", "e.json"]),
+    ],
+)
+def test_a_second_writer_of_the_same_output_is_refused(name, args, tmp_path, capsys):
+    from stancelab.data.io import exclusive_output
+
+    module = importlib.import_module(COMMANDS[name])
+    output = tmp_path / "out"
+    with exclusive_output(output):  # another process is producing this output
+        assert module.main([*args, "--output", str(output)]) == 2
+    assert "expected to be the only process writing this output" in capsys.readouterr().err
+    assert not output.exists()

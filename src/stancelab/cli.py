@@ -15,11 +15,12 @@ error: data.jsonl:3: expected a JSON object
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from collections.abc import Callable
 
-from stancelab.data.io import InputError, NothingProduced
+from stancelab.data.io import InputError, NothingProduced, exclusive_output
 
 EXIT_BAD_INPUT = 2  # as argparse exits on a bad argument
 EXIT_NOTHING_PRODUCED = 3  # the input was fine but gave nothing to write; earlier outputs are untouched
@@ -55,3 +56,9 @@ def progress(iterable, *, total: int | None = None, desc: str = "", unit: str = 
 
     return tqdm(iterable, total=total, desc=desc or None, unit=unit, file=sys.stderr,
                 disable=True if quiet else None, leave=False)
+
+
+def writing(output: str | None) -> contextlib.AbstractContextManager:
+    """Hold ``output`` (a file or folder a command writes) for the whole command, so a second process that
+    asks for the same output is refused at once; nothing to hold when the command writes nothing."""
+    return exclusive_output(output) if output else contextlib.nullcontext()

@@ -26,7 +26,7 @@ from stancelab.annotate.merge import MergeResult, apply_decisions, merge_annotat
 from stancelab.annotate.select import PER_ARTICLE, STRATEGIES, SelectConfig, scores, select_batch
 from stancelab.annotate.simulate import SimulationConfig, run_simulation
 from stancelab.annotate.tasks import CONTEXT_CHARS, Prediction, Task, load_articles, make_tasks
-from stancelab.cli import description
+from stancelab.cli import description, writing
 from stancelab.data.io import InputError, atomic_write_json, atomic_write_jsonl, atomic_write_text, read_jsonl_objects
 from stancelab.data.schema import Example, read_examples, write_examples
 from stancelab.predict.cli import quiet_model_loading
@@ -250,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command = {"export": export, "import": import_, "select": select, "config": config, "simulate": simulate}
     try:
-        return command[args.command](args)
+        with writing(getattr(args, "output", None)):
+            return command[args.command](args)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from stancelab.build.pipeline import read_articles
-from stancelab.cli import command, description
+from stancelab.cli import command, description, writing
 from stancelab.data.io import InputError, atomic_write_json, atomic_write_text, read_jsonl_objects
 from stancelab.predict.article import ArticleWarning, predict_articles
 from stancelab.predict.cli import add_precision_arguments, quiet_model_loading
@@ -192,35 +192,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", help="folder for articles_metrics.json and .md")
     add_precision_arguments(parser)
     args = parser.parse_args(argv)
-    quiet_model_loading()
-    rows, _ = read_articles(args.articles)
-    articles = {row["article_id"]: row["text"] for row in rows if not row["skip"]}
-    gold = read_gold(args.gold, articles)
-    if args.split:
-        gold = _keep_split(gold, args.splits, args.split)
-    if not gold:
-        raise InputError(f"{args.gold}: no gold rows for the articles in {args.articles}. Check both paths.")
-    with warnings.catch_warnings(record=True) as caught:  # one line for the builder's per-article notes
-        warnings.simplefilter("always", ArticleWarning)
-        table = predict_articles([(a, articles[a]) for a in gold], load_model(args.model, precision=args.precision))
-    notes = [w for w in caught if issubclass(w.category, ArticleWarning)]
-    for other in (w for w in caught if not issubclass(w.category, ArticleWarning)):
-        warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
-    if notes:
-        print(f"note: {len(notes)} builder warning(s) over {len(gold)} articles (HTML remnants, unbalanced "
-              "quotes, ...)", file=sys.stderr)
-    predicted: dict[str, list[dict]] = defaultdict(list)
-    for row in table.to_dict(orient="records"):
-        if not (args.named_only and is_anonymous(row["speaker"])):
-            predicted[row["article_id"]].append(row)
-    sources = {a: a.split("-", 1)[0] if "-" in a else "corpus" for a in gold}
-    metrics = score_articles(gold, predicted, sources)
-    text = format_markdown(metrics, f"predict_article on {args.gold} ({args.model})")
-    print(text)
-    if args.output:
-        atomic_write_json(Path(args.output) / "articles_metrics.json", metrics)
-        atomic_write_text(Path(args.output) / "articles_metrics.md", text)
-    return 0
+    with writing(args.output):
+        quiet_model_loading()
+        rows, _ = read_articles(args.articles)
+        articles = {row["article_id"]: row["text"] for row in rows if not row["skip"]}
+        gold = read_gold(args.gold, articles)
+        if args.split:
+            gold = _keep_split(gold, args.splits, args.split)
+        if not gold:
+            raise InputError(f"{args.gold}: no gold rows for the articles in {args.articles}. Check both paths.")
+        with warnings.catch_warnings(record=True) as caught:  # one line for the builder's per-article notes
+            warnings.simplefilter("always", ArticleWarning)
+            table = predict_articles([(a, articles[a]) for a in gold], load_model(args.model, precision=args.precision))
+        notes = [w for w in caught if issubclass(w.category, ArticleWarning)]
+        for other in (w for w in caught if not issubclass(w.category, ArticleWarning)):
+            warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+        if notes:
+            print(f"note: {len(notes)} builder warning(s) over {len(gold)} articles (HTML remnants, unbalanced "
+                  "quotes, ...)", file=sys.stderr)
+        predicted: dict[str, list[dict]] = defaultdict(list)
+        for row in table.to_dict(orient="records"):
+            if not (args.named_only and is_anonymous(row["speaker"])):
+                predicted[row["article_id"]].append(row)
+        sources = {a: a.split("-", 1)[0] if "-" in a else "corpus" for a in gold}
+        metrics = score_articles(gold, predicted, sources)
+        text = format_markdown(metrics, f"predict_article on {args.gold} ({args.model})")
+        print(text)
+        if args.output:
+            atomic_write_json(Path(args.output) / "articles_metrics.json", metrics)
+            atomic_write_text(Path(args.output) / "articles_metrics.md", text)
+        return 0
 
 
 def _keep_split(gold: dict[str, list[dict]], splits_path: str | None, split: str) -> dict[str, list[dict]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from stancelab.cli import command, description
+from stancelab.cli import command, description, writing
 from stancelab.data.io import InputError, atomic_write_json, atomic_write_jsonl
 from stancelab.data.readers import official_score
 from stancelab.data.schema import Example, read_examples
@@ -92,14 +92,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=64)
     add_precision_arguments(parser)
     args = parser.parse_args(argv)
-    quiet_model_loading()
-    loaded = load_model(args.model, precision=args.precision)
-    examples = read_examples(args.data, labels=tuple(loaded.labels), require_label=True)
-    metrics, rows = evaluate_examples(examples, loaded, batch_size=args.batch_size)
-    print(format_metrics_table(metrics, title=f"{args.data} ({loaded.path})"))
-    if args.output:
-        out = Path(args.output)
-        atomic_write_json(out / "metrics.json", metrics)
-        atomic_write_jsonl(out / "predictions.jsonl", rows)
-        print(f"wrote {out / 'metrics.json'} and {out / 'predictions.jsonl'}")
-    return 0
+    with writing(args.output):
+        quiet_model_loading()
+        loaded = load_model(args.model, precision=args.precision)
+        examples = read_examples(args.data, labels=tuple(loaded.labels), require_label=True)
+        metrics, rows = evaluate_examples(examples, loaded, batch_size=args.batch_size)
+        print(format_metrics_table(metrics, title=f"{args.data} ({loaded.path})"))
+        if args.output:
+            out = Path(args.output)
+            atomic_write_json(out / "metrics.json", metrics)
+            atomic_write_jsonl(out / "predictions.jsonl", rows)
+            print(f"wrote {out / 'metrics.json'} and {out / 'predictions.jsonl'}")
+        return 0

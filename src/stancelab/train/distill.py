@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from stancelab.build.pipeline import read_articles
-from stancelab.cli import command, description, progress
+from stancelab.cli import command, description, progress, writing
 from stancelab.data.io import InputError, atomic_write_json, sha256_file
 from stancelab.data.realnews import SHARED, read_held, read_splits, story_groups
 from stancelab.data.schema import Example, write_examples
@@ -100,30 +100,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=3000, help="statements to label")
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args(argv)
-    quiet_model_loading()
-    splits, _ = read_splits()
-    evaluated = {a for a, s in splits.items() if s in ("dev", "test")}
-    articles = unlabelled_articles(Path(args.shared), set(splits), evaluated)
-    examples = silver_examples(articles, args.limit, args.seed)
-    if not examples:
-        raise InputError(f"{args.shared}: no unlabelled statements found; check --shared.")
-    teacher = load_model(args.teacher)
-    silver = label_silver(examples, teacher)
-    out = write_examples(args.output, silver)
-    manifest = {
-        "command": "python -m stancelab.distill " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "teacher": str(teacher.path),
-        "teacher_base_model": teacher.spec.base_model,
-        "teacher_weights_sha256": sha256_file(Path(teacher.path) / "model.safetensors"),
-        "articles": len({ex.article_id for ex in silver}),
-        "examples": len(silver),
-        "article_ids_sha256": hashlib.sha256("\n".join(sorted({e.article_id for e in silver})).encode()).hexdigest(),
-        "sources": "FNC-1 train_bodies.csv and Reuters-21578 (see data/realnews/README.md)",
-    }
-    atomic_write_json(Path(str(out) + ".manifest.json"), manifest)
-    print(f"wrote {out} ({len(silver)} examples from {manifest['articles']} articles)")
-    return 0
+    with writing(args.output):
+        quiet_model_loading()
+        splits, _ = read_splits()
+        evaluated = {a for a, s in splits.items() if s in ("dev", "test")}
+        articles = unlabelled_articles(Path(args.shared), set(splits), evaluated)
+        examples = silver_examples(articles, args.limit, args.seed)
+        if not examples:
+            raise InputError(f"{args.shared}: no unlabelled statements found; check --shared.")
+        teacher = load_model(args.teacher)
+        silver = label_silver(examples, teacher)
+        out = write_examples(args.output, silver)
+        manifest = {
+            "command": "python -m stancelab.distill " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "teacher": str(teacher.path),
+            "teacher_base_model": teacher.spec.base_model,
+            "teacher_weights_sha256": sha256_file(Path(teacher.path) / "model.safetensors"),
+            "articles": len({ex.article_id for ex in silver}),
+            "examples": len(silver),
+            "article_ids_sha256": hashlib.sha256(
+                "\n".join(sorted({e.article_id for e in silver})).encode()
+            ).hexdigest(),
+            "sources": "FNC-1 train_bodies.csv and Reuters-21578 (see data/realnews/README.md)",
+        }
+        atomic_write_json(Path(str(out) + ".manifest.json"), manifest)
+        print(f"wrote {out} ({len(silver)} examples from {manifest['articles']} articles)")
+        return 0
 
 
 if __name__ == "__main__":
