@@ -50,12 +50,14 @@ def description(doc: str | None) -> str:
     return " ".join((doc or "").strip().split("\n\n")[0].split()).replace("``", "")
 
 
-def progress(iterable, *, total: int | None = None, desc: str = "", unit: str = "article", quiet: bool = False):
-    """A tqdm bar on stderr over a long loop of a command: shown only on a terminal, never when ``quiet``."""
+def progress(iterable=None, *, total: int | None = None, desc: str = "", unit: str = "article",
+             quiet: bool = False, show: bool | None = None, **options):
+    """The one progress bar of the commands: tqdm on stderr, shown only on a terminal (``show=None``),
+    always (``show=True``) or never (``show=False`` or ``quiet``); ``options`` go to tqdm."""
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, total=total, desc=desc or None, unit=unit, file=sys.stderr,
-                disable=True if quiet else None, leave=False)
+    disable = True if quiet or show is False else (False if show else None)
+    return tqdm(iterable, total=total, desc=desc or None, unit=unit, file=sys.stderr, disable=disable, **options)
 
 
 def writing(output: str | None) -> contextlib.AbstractContextManager:

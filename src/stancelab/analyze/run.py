@@ -26,6 +26,7 @@ from stancelab.analyze.shards import (
     write_manifest,
 )
 from stancelab.build.pipeline import BUILDER_VERSION
+from stancelab.cli import progress as progress_bar
 from stancelab.data.io import InputError, sha256_file
 from stancelab.models.modeling import find_model_dir
 from stancelab.models.spec import ModelSpec
@@ -167,11 +168,8 @@ def _check_useful(manifest: dict[str, Any], out: Path) -> None:
 
 def _progress(total: int, planned: int, quiet: bool):
     """tqdm over articles (articles/s and ETA), only on a terminal and without --quiet."""
-    from tqdm.auto import tqdm
-
-    disable = quiet or not sys.stderr.isatty()
-    return tqdm(total=total, unit="article", desc=f"analyze ({planned - total} of {planned} done before)",
-                disable=disable, smoothing=0.1, dynamic_ncols=True)
+    return progress_bar(total=total, unit="article", desc=f"analyze ({planned - total} of {planned} done before)",
+                        quiet=quiet, smoothing=0.1, dynamic_ncols=True)
 
 
 def _now() -> str:

@@ -45,6 +45,7 @@ import threadpoolctl
 from stancelab.build.attribution.extractor import Statement, analyse, load_nlp, spacy_model_info
 from stancelab.build.targets import load_targets, statement_targets
 from stancelab.cli import command, description
+from stancelab.cli import progress as progress_bar
 from stancelab.data.io import (
     InputError,
     NothingProduced,
@@ -275,12 +276,10 @@ def run_rows(
     progress: bool = False,
 ) -> list[dict[str, Any]]:
     """Process article rows (of one shard) in ``num_proc`` processes; the processed rows in article order."""
-    from tqdm.auto import tqdm
-
     rows = shard_rows(rows, shard)
     load_nlp()  # before any fork: the workers share the loaded pipeline instead of loading their own
     work = functools.partial(process_article, targets=targets)
-    bar = functools.partial(tqdm, total=len(rows), unit="article", disable=not progress, file=sys.stderr)
+    bar = functools.partial(progress_bar, total=len(rows), unit="article", show=progress)
     if num_proc <= 1:
         return [work(row) for row in bar(rows)]
     methods = multiprocessing.get_all_start_methods()

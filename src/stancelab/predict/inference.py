@@ -10,13 +10,13 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from stancelab.cli import progress as progress_bar
 from stancelab.data.io import InputError, read_jsonl_objects
 from stancelab.data.schema import Example, _check_unique_ids, coerce_examples, example_from_dict
 from stancelab.models.inputs import encode, format_pair
@@ -96,14 +96,9 @@ def predict_logits(
 
 
 def _progress_bar(n_batches: int, progress: bool | None) -> Any:
-    """tqdm over the batches on stderr; ``disable=None`` is tqdm's own "only on a terminal"."""
-    from tqdm import tqdm
-
-    if progress is None:
-        disable = True if n_batches <= AUTO_PROGRESS_BATCHES else None
-    else:
-        disable = not progress
-    return tqdm(total=n_batches, desc="predict", unit="batch", file=sys.stderr, disable=disable, leave=False)
+    """A bar over the batches: ``progress=None`` shows it on a terminal for more than a few batches."""
+    show = False if progress is None and n_batches <= AUTO_PROGRESS_BATCHES else progress
+    return progress_bar(total=n_batches, desc="predict", unit="batch", show=show, leave=False)
 
 
 def _pad(features: Any, keys: list[str], idx: np.ndarray, lengths: np.ndarray, pad_id: int) -> dict[str, np.ndarray]:
