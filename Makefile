@@ -67,6 +67,8 @@ articles: setup
 	$(BIN)/python -m stancelab.evaluate_articles --model $(RUN) --gold data/realnews/positions.jsonl \
 		--articles data/realnews/articles.jsonl --splits data/realnews/splits.json --split test \
 		--output $(RUN)/articles_realnews_test
+	$(BIN)/python -m stancelab.evaluate_articles --model $(RUN) --gold data/gold/stance.jsonl \
+		--articles data/raw --splits data/gold/splits.json --split test --output $(RUN)/articles_corpus_test
 
 # An archive run on a sample: positions as Parquet shards, manifest and report (resumable: rerun to finish).
 ARCHIVE ?= ../shared/realnews/reuters.jsonl

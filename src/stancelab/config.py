@@ -106,21 +106,23 @@ class DataConfig:
         [
             "data/processed/train_none.jsonl",
             "data/processed/realnews_train.jsonl",
-            "data/processed/realnews_train_none.jsonl",
             "data/processed/realnews_train_cand.jsonl",
+            "data/processed/train_statements.jsonl",
+            "data/processed/realnews_train_statements.jsonl",
         ],
         "more labelled training files, read like train (the real-news train split, no-position rows)",
     )
     extra_train_repeat: list[float] = setting(
-        [0.3, 1, 0.25, 0.15],
+        [0.2, 1, 0.15, 0.5, 0.4],
         "times each extra_train file is taken: 2 doubles it, 0.3 takes a seeded 30% sample; missing entries are 1",
     )
     extra_dev: list[str] = setting(
         [
             "data/processed/dev_none.jsonl",
             "data/processed/realnews_dev.jsonl",
-            "data/processed/realnews_dev_none.jsonl",
             "data/processed/realnews_dev_cand.jsonl",
+            "data/processed/dev_statements.jsonl",
+            "data/processed/realnews_dev_statements.jsonl",
         ],
         "more labelled dev files, joined to dev for early stopping and calibration",
     )
@@ -155,7 +157,16 @@ class ModelConfig:
         "'cls' for the library's own classification head.",
     )
     none_threshold: float = setting(
-        0.95, "predict_article drops rows whose calibrated probability of none_label is at least this",
+        0.1,
+        "predict_article drops rows whose calibrated probability of none_label is at least this (with "
+        "statement rows: a statement's candidates after its most likely one; a second needs half of it)",
+        interval=Interval(0, 1, closed="right"),
+    )
+    statement_threshold: float = setting(
+        0.6,
+        "predict_article also scores each statement with an empty target (the statement rows of "
+        "`positions prepare`) and drops the statement when that row's calibrated probability of none_label is "
+        "at least this; 1 turns the check off (for a model trained without statement rows)",
         interval=Interval(0, 1, closed="right"),
     )
 

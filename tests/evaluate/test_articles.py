@@ -1,6 +1,10 @@
+import json
+
 import pytest
 
+from stancelab.data.io import InputError
 from stancelab.evaluate.articles import (
+    _keep_split,
     condition_f1,
     format_markdown,
     is_anonymous,
@@ -69,3 +73,15 @@ def test_issue_pairs_counts_against_identical_gold_targets(monkeypatch):
     monkeypatch.setattr(ea, "cluster_issues", lambda mentions: ([0, 0, 1], ["a", "b"]))
     positions = [_row("A", "the levy", "oppose"), _row("B", "the levy", "support"), _row("C", "oil", "support")]
     assert issue_pairs(positions) == (1, 0, 0)
+
+
+def test_keep_split_reads_both_splits_files(tmp_path):
+    gold = {"a1": [{"label": "support"}], "a2": [{"label": "oppose"}]}
+    plain = tmp_path / "gold_splits.json"  # data/gold/splits.json: article -> split
+    plain.write_text(json.dumps({"articles": {"a1": "test", "a2": "train"}}))
+    nested = tmp_path / "realnews_splits.json"  # data/realnews/splits.json: article -> {"split", "story"}
+    nested.write_text(json.dumps({"articles": {"a1": {"split": "train"}, "a2": {"split": "test", "story": "s"}}}))
+    assert list(_keep_split(gold, str(plain), "test")) == ["a1"]
+    assert list(_keep_split(gold, str(nested), "test")) == ["a2"]
+    with pytest.raises(InputError, match="--split needs --splits"):
+        _keep_split(gold, None, "test")

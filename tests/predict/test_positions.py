@@ -13,6 +13,7 @@ from stancelab.predict.positions import (
     find_condition,
     issue_key,
     statement_positions,
+    statement_rows,
     token_jaccard,
     unique_rows,
 )
@@ -115,6 +116,47 @@ def test_statement_positions_second_position_must_be_confident_and_distinct():
     results = [_result(0.05, oppose=1), _result(0.1, oppose=1), _result(0.2, support=1)]
     rows = statement_positions(item, results, "none", 0.5)
     assert [r["target"] for r in rows] == ["the strikes", "the deployment"]
+
+
+def test_statement_row_gates_the_statement():
+    item = StatementCandidates(_statement(), ["the strikes", "Russia"])
+    results = [_result(0.3, oppose=1), _result(0.6, support=1)]
+    assert statement_positions(item, results, "none", 0.5, statement=_result(0.7, oppose=1),
+                               statement_threshold=0.5) == []
+    kept = statement_positions(item, results, "none", 0.5, include_none=True, statement=_result(0.7, oppose=1),
+                               statement_threshold=0.5)
+    assert [(r["target"], r["label"]) for r in kept] == [("the strikes", "none")]
+
+
+def test_statement_with_a_position_keeps_its_best_candidate_and_blends_the_label():
+    item = StatementCandidates(_statement(), ["the strikes", "Russia"])
+    # every candidate looks like "none" on its own, but the statement row says the statement takes a position
+    results = [_result(0.97, support=0.4, oppose=0.6), _result(0.99, support=1)]
+    (row,) = statement_positions(item, results, "none", 0.95, statement=_result(0.1, support=0.1, oppose=0.9),
+                                 statement_threshold=0.5)
+    assert (row["target"], row["label"]) == ("the strikes", "oppose")
+    flipped = statement_positions(item, results, "none", 0.95, statement=_result(0.1, support=1),
+                                  statement_threshold=0.5)
+    assert [r["label"] for r in flipped] == ["support"]  # the statement's stance outweighs the candidate's
+
+
+def _gold(id_, label, start=0, target="the deal", **meta):
+    return Example(id=id_, article_id="a1", speaker="Lavrov", speaker_affiliation="Russia", target=target,
+                   text="Lavrov said he opposed the deal.", start=start, end=start + 32, label=label, meta=meta)
+
+
+def test_statement_rows_one_row_per_statement_with_an_empty_target():
+    rows = statement_rows([
+        _gold("p1", "oppose"), _gold("p2", "conditional", target="talks"), _gold("p3", "conditional", target="x"),
+        _gold("c1", "none", candidate=True), _gold("n1", "none", start=50),
+    ])
+    assert [(ex.id, ex.target, ex.label) for ex in rows] == [("p1-s", "", "conditional"), ("n1-s", "", "none")]
+    assert all(ex.meta["statement"] for ex in rows)
+
+
+def test_statement_rows_break_ties_towards_conditional_then_oppose():
+    rows = statement_rows([_gold("p1", "support"), _gold("p2", "oppose", target="talks")])
+    assert [ex.label for ex in rows] == ["oppose"]
 
 
 def test_conditional_position_carries_its_condition_with_article_offsets():

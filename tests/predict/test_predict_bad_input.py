@@ -146,7 +146,8 @@ def test_statements_without_position_point_to_include_none(trained_run, tmp_path
     model = tmp_path / "nothing"
     shutil.copytree(trained_run / "model", model)
     meta = json.loads((model / "stancelab.json").read_text())
-    (model / "stancelab.json").write_text(json.dumps({**meta, "none_label": "conditional", "none_threshold": 0.0}))
+    (model / "stancelab.json").write_text(json.dumps({**meta, "none_label": "conditional", "none_threshold": 0.0,
+                                                          "statement_threshold": 0.0}))
     article = tmp_path / "levy.txt"
     article.write_text(ARTICLE, encoding="utf-8")
     status, _, err = run(capsys, "--model", model, "--article", article, "--output", earlier["csv"])

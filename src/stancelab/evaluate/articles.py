@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gold", required=True, help="JSONL of gold positions (and none rows) of whole articles")
     parser.add_argument("--articles", required=True, help="the articles: .jsonl of {id, text}, a .txt or a folder")
     parser.add_argument("--split", help="score only gold rows whose 'split' is this (data/realnews/positions.jsonl)")
-    parser.add_argument("--splits", help="JSON file of article -> split (data/realnews/splits.json) for --split")
+    parser.add_argument("--splits", help="JSON file of article -> split for --split (data/realnews/splits.json, "
+                        "data/gold/splits.json)")
     parser.add_argument("--named-only", action="store_true", help="drop predicted rows of unnamed sources")
     parser.add_argument("--output", help="folder for articles_metrics.json and .md")
     add_precision_arguments(parser)
@@ -228,7 +229,13 @@ def _keep_split(gold: dict[str, list[dict]], splits_path: str | None, split: str
     if not splits_path:
         raise InputError("--split needs --splits (e.g. data/realnews/splits.json).")
     splits = json.loads(Path(splits_path).read_text(encoding="utf-8"))["articles"]
-    return {a: rows for a, rows in gold.items() if splits.get(a, {}).get("split") == split}
+    return {a: rows for a, rows in gold.items() if _split_of(splits.get(a)) == split}
+
+
+def _split_of(entry: Any) -> str | None:
+    """An article's split in either splits file: ``"test"`` (data/gold) or ``{"split": "test", ...}``
+    (data/realnews)."""
+    return entry.get("split") if isinstance(entry, dict) else entry
 
 
 if __name__ == "__main__":

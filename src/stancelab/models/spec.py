@@ -41,6 +41,9 @@ class ModelSpec:
     # calibrated probability of it is at least none_threshold.
     none_label: str | None = None
     none_threshold: float = 0.5
+    # predict_article drops a statement whose own row (empty target) has at least this probability of
+    # none_label; 1.0 (models trained before statement rows) keeps every statement.
+    statement_threshold: float = 1.0
     format_version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -14,7 +14,13 @@ from stancelab.data.schema import Example
 from stancelab.models.spec import LoadedModel
 from stancelab.predict.inference import DEFAULT_BATCH_SIZE, predict
 from stancelab.predict.loading import _resolve_model
-from stancelab.predict.positions import article_candidates, cluster_issues, statement_positions, unique_rows
+from stancelab.predict.positions import (
+    STATEMENT_TARGET,
+    article_candidates,
+    cluster_issues,
+    statement_positions,
+    unique_rows,
+)
 
 ARTICLE_COLUMNS = [
     "article_id",
@@ -196,7 +202,10 @@ def _article_positions(text, article_id, loaded, targets, include_none, batch_si
     if loaded.spec.none_label is None:  # a stance-only model: every rule target is taken as a position
         for item in items:
             item.candidates = item.candidates[: item.rules]
-    pairs = [(item, c) for item in items for c in item.candidates]
+    gated = loaded.spec.none_label is not None and loaded.spec.statement_threshold < 1.0
+    # one statement row (empty target) per statement that has candidates, then the candidates themselves
+    pairs = [(item, STATEMENT_TARGET) for item in items if gated and item.candidates]
+    pairs += [(item, c) for item in items for c in item.candidates]
     examples = [
         Example(id=str(k), article_id=article_id, speaker=item.holder or item.statement.speaker,
                 speaker_affiliation=item.statement.speaker_affiliation, target=c, text=item.statement.sentence)
@@ -205,13 +214,16 @@ def _article_positions(text, article_id, loaded, targets, include_none, batch_si
     results = (
         predict(examples, loaded, batch_size=batch_size, max_length=max_length, progress=progress) if examples else []
     )
+    n_statements = sum(gated and bool(item.candidates) for item in items)
+    statement = {id(item): result for (item, _), result in zip(pairs[:n_statements], results)}
     by_item: dict[int, list] = {}
-    for (item, _), result in zip(pairs, results):
+    for (item, _), result in zip(pairs[n_statements:], results[n_statements:]):
         by_item.setdefault(id(item), []).append(result)
-    none, threshold = loaded.spec.none_label, loaded.spec.none_threshold
+    spec = loaded.spec
     rows = []
     for item in items:
-        rows += statement_positions(item, by_item.get(id(item), []), none, threshold, include_none)
+        rows += statement_positions(item, by_item.get(id(item), []), spec.none_label, spec.none_threshold,
+                                    include_none, statement.get(id(item)), spec.statement_threshold)
     return [{"article_id": article_id, **row} for row in unique_rows(rows)], len(items), builder_warnings
 
 

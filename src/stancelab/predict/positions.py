@@ -187,6 +187,38 @@ def article_training_rows(
     return [replace(ex, id=f"{article_id}-x{k:04d}") for k, ex in enumerate(rows)]
 
 
+STATEMENT_TARGET = ""  # the target of a statement row: "does this statement take a position at all, and which"
+_TIE_ORDER = ("conditional", "oppose", "support")  # a statement's label when its positions disagree equally
+
+
+def statement_rows(examples: list[Example]) -> list[Example]:
+    """One row per annotated statement, with an empty target and the statement's label: the most common label
+    of its positions (ties: conditional, then oppose), ``none`` for a statement without one.
+
+    These rows teach the model to decide about the statement itself, before any target: ``predict_article``
+    drops the statements whose statement row is ``none`` (``model.statement_threshold``). A statement is its
+    article and span; candidate rows (``meta["candidate"]``) are not statements and are skipped.
+
+    """
+    groups: dict[tuple, list[Example]] = {}
+    for ex in examples:
+        if not ex.meta.get("candidate"):
+            groups.setdefault((ex.article_id, ex.start, ex.end, ex.text), []).append(ex)
+    rows = []
+    for group in groups.values():
+        positions = [ex for ex in group if ex.label != "none"]
+        counts = Counter(ex.label for ex in positions)
+        label = max(counts, key=lambda lab: (counts[lab], -_rank(lab))) if counts else "none"
+        first = (positions or group)[0]
+        rows.append(replace(first, id=f"{first.id}-s", target=STATEMENT_TARGET, label=label,
+                            meta={**_plain_meta(first.meta), "statement": True}))
+    return rows
+
+
+def _rank(label: str) -> int:
+    return _TIE_ORDER.index(label) if label in _TIE_ORDER else len(_TIE_ORDER)
+
+
 def _none_row(item: StatementCandidates, article_id: str, row_id: str, domain: str | None) -> Example:
     s = item.statement
     return Example(id=row_id, article_id=article_id, speaker=s.speaker, speaker_affiliation=s.speaker_affiliation,
@@ -325,25 +357,41 @@ MAX_PER_STATEMENT = 2  # positions kept per statement (a second only when confid
 
 def statement_positions(
     item: StatementCandidates, results: list[dict[str, Any]], none_label: str | None, threshold: float,
-    include_none: bool = False,
+    include_none: bool = False, statement: dict[str, Any] | None = None, statement_threshold: float = 1.0,
 ) -> list[dict[str, Any]]:
     """The positions one statement takes: its candidates in order of the probability that the speaker takes a
     position on them; the first below ``threshold`` of ``none``, and a second that is about something else
     and below half the threshold. ``include_none`` keeps one ``none`` row for a statement with no position.
+
+    ``statement`` is the model's result on the statement row (empty target, see ``statement_rows``). When its
+    probability of ``none`` is at least ``statement_threshold`` the statement takes no position; when below,
+    it takes one: its most likely candidate is kept whatever that candidate's own ``none`` probability, and
+    the label weighs the statement's stance and the candidate's equally.
     """
     scored = sorted(zip(item.candidates, results), key=lambda cr: _p_none(cr[1], none_label))
+    gated = statement is not None and none_label is not None
+    if gated and _p_none(statement, none_label) >= statement_threshold:
+        scored_none = scored[:1] if include_none else []
+        return [{**_position(item, c, r, none_label), "label": none_label} for c, r in scored_none]
     kept: list[dict[str, Any]] = []
     for candidate, result in scored:
         p_none = _p_none(result, none_label)
-        if p_none >= threshold or len(kept) >= MAX_PER_STATEMENT:
+        first = gated and not kept
+        if (p_none >= threshold and not first) or len(kept) >= MAX_PER_STATEMENT:
             break
         if kept and (p_none >= threshold / 2 or any(token_jaccard(candidate, k["target"]) > DISTINCT for k in kept)):
             continue
-        kept.append(_position(item, candidate, result, none_label))
+        kept.append(_position(item, candidate, _blend(result, statement) if gated else result, none_label))
     if not kept and include_none and scored:
         row = _position(item, scored[0][0], scored[0][1], none_label)
         kept.append({**row, "label": none_label or "none"})
     return kept
+
+
+def _blend(candidate: dict[str, Any], statement: dict[str, Any]) -> dict[str, Any]:
+    """The candidate's result with its probabilities averaged with the statement row's."""
+    probs = {k: (v + statement["probs"].get(k, 0.0)) / 2 for k, v in candidate["probs"].items()}
+    return {**candidate, "probs": probs}
 
 
 def _p_none(result: dict[str, Any], none_label: str | None) -> float:
@@ -518,6 +566,15 @@ def main(argv: list[str] | None = None) -> int:
         rn_splits, _ = read_splits()
         texts = {a: row["text"] for a, row in load_article_texts().items()}
         files.update(realnews_rows(texts, read_positions(), rn_splits))
+    for split in ("train", "dev", "test"):  # the statement rows of the corpus and of the real news
+        corpus = [ex for ex in files[f"{split}_none"] if ex.label == "none" and not ex.meta.get("candidate")]
+        files[f"{split}_statements"] = statement_rows(
+            [ex for ex in read_examples(GOLD, require_label=True) if splits.get(ex.article_id) == split] + corpus
+        )
+        if not args.no_realnews:
+            files[f"realnews_{split}_statements"] = statement_rows(
+                [ex for ex in read_positions() if rn_splits.get(ex.article_id) == split]
+            )
     for name, rows in files.items():
         write_examples(Path(args.out) / f"{name}.jsonl", rows)
         print(f"wrote {Path(args.out) / name}.jsonl ({len(rows)} rows: {dict(Counter(ex.label for ex in rows))})")

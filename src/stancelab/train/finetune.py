@@ -58,6 +58,7 @@ def model_spec(config: Config) -> ModelSpec:
         official_metric=config.eval.official_metric,
         none_label=config.data.none_label if config.data.none_label in config.data.labels else None,
         none_threshold=config.model.none_threshold,
+        statement_threshold=config.model.statement_threshold,
     )
 
 
