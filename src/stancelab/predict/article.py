@@ -204,8 +204,8 @@ def _article_positions(text, article_id, loaded, targets, include_none, batch_si
             item.candidates = item.candidates[: item.rules]
     gated = loaded.spec.none_label is not None and loaded.spec.statement_threshold < 1.0
     # one statement row (empty target) per statement that has candidates, then the candidates themselves
-    pairs = [(item, STATEMENT_TARGET) for item in items if gated and item.candidates]
-    pairs += [(item, c) for item in items for c in item.candidates]
+    gated_items = [item for item in items if gated and item.candidates]
+    pairs = [(item, STATEMENT_TARGET) for item in gated_items] + [(item, c) for item in items for c in item.candidates]
     examples = [
         Example(id=str(k), article_id=article_id, speaker=item.holder or item.statement.speaker,
                 speaker_affiliation=item.statement.speaker_affiliation, target=c, text=item.statement.sentence)
@@ -214,8 +214,8 @@ def _article_positions(text, article_id, loaded, targets, include_none, batch_si
     results = (
         predict(examples, loaded, batch_size=batch_size, max_length=max_length, progress=progress) if examples else []
     )
-    n_statements = sum(gated and bool(item.candidates) for item in items)
-    statement = {id(item): result for (item, _), result in zip(pairs[:n_statements], results)}
+    n_statements = len(gated_items)
+    statement = {id(item): result for item, result in zip(gated_items, results)}
     by_item: dict[int, list] = {}
     for (item, _), result in zip(pairs[n_statements:], results[n_statements:]):
         by_item.setdefault(id(item), []).append(result)

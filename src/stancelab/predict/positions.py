@@ -553,6 +553,12 @@ def realnews_rows(articles: dict[str, str], positions: list[Example], splits: di
     return out
 
 
+def split_statement_rows(prefix: str, examples: list[Example], splits: dict[str, str]) -> dict[str, list[Example]]:
+    """``{prefix}{split}_statements``: the ``statement_rows`` of each split's annotated statements."""
+    return {f"{prefix}{split}_statements": statement_rows([ex for ex in examples if splits.get(ex.article_id) == split])
+            for split in ("train", "dev", "test")}
+
+
 @command
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stancelab.positions", description=description(__doc__))
@@ -561,20 +567,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-realnews", action="store_true", help="only the project corpus")
     args = parser.parse_args(argv)
     splits = json.loads(read_text(SPLITS))["articles"]
-    files = corpus_rows(load_articles(RAW), read_examples(GOLD, require_label=True), splits)
+    gold = read_examples(GOLD, require_label=True)
+    files = corpus_rows(load_articles(RAW), gold, splits)
+    files.update(split_statement_rows("", gold + [ex for s in ("train", "dev", "test") for ex in files[f"{s}_none"]
+                                                  if ex.label == "none" and not ex.meta.get("candidate")], splits))
     if not args.no_realnews:
         rn_splits, _ = read_splits()
         texts = {a: row["text"] for a, row in load_article_texts().items()}
-        files.update(realnews_rows(texts, read_positions(), rn_splits))
-    for split in ("train", "dev", "test"):  # the statement rows of the corpus and of the real news
-        corpus = [ex for ex in files[f"{split}_none"] if ex.label == "none" and not ex.meta.get("candidate")]
-        files[f"{split}_statements"] = statement_rows(
-            [ex for ex in read_examples(GOLD, require_label=True) if splits.get(ex.article_id) == split] + corpus
-        )
-        if not args.no_realnews:
-            files[f"realnews_{split}_statements"] = statement_rows(
-                [ex for ex in read_positions() if rn_splits.get(ex.article_id) == split]
-            )
+        positions = read_positions()
+        files.update(realnews_rows(texts, positions, rn_splits))
+        files.update(split_statement_rows("realnews_", positions, rn_splits))
     for name, rows in files.items():
         write_examples(Path(args.out) / f"{name}.jsonl", rows)
         print(f"wrote {Path(args.out) / name}.jsonl ({len(rows)} rows: {dict(Counter(ex.label for ex in rows))})")
