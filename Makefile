@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The project corpus and the real-news splits, plus the position model's extra rows (statements without a
-# position, candidate targets the gold does not name; a builder pass over the labelled articles).
+# position, candidate targets the gold does not name, one statement row per annotated statement; a builder
+# pass over the labelled articles).
 data: setup
 	$(BIN)/python -m stancelab.corpus prepare
 	$(BIN)/python -m stancelab.realnews prepare

@@ -5,7 +5,9 @@ statement could be *about* (the rule targets of ``stancelab.targets`` plus the s
 and a stance model trained with a ``none`` label decides, for each (speaker, candidate, text), whether the
 speaker takes a position on that candidate and which. Training rows for that model come from completely
 annotated articles: gold positions (with the candidate phrase that best matches the gold target), and
-``none`` rows for statements without a position and for candidates the gold does not name.
+``none`` rows for statements without a position and for candidates the gold does not name, and one
+*statement row* per annotated statement (empty target: does the statement take a position at all, and
+which), with which ``predict_article`` keeps or drops a statement before it picks a target.
 """
 
 from __future__ import annotations
