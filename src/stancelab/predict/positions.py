@@ -200,7 +200,6 @@ def statement_rows(examples: list[Example]) -> list[Example]:
     These rows teach the model to decide about the statement itself, before any target: ``predict_article``
     drops the statements whose statement row is ``none`` (``model.statement_threshold``). A statement is its
     article and span; candidate rows (``meta["candidate"]``) are not statements and are skipped.
-
     """
     groups: dict[tuple, list[Example]] = {}
     for ex in examples:
